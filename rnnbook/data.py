@@ -1,0 +1,261 @@
+"""The human-numbers data: counting in English, made on the spot.
+
+The data set of the fastai course lists the numbers 1..9999 written as English words, one
+per line: ``train.txt`` holds 1..7999 and ``valid.txt`` holds 8001..9999 (8000 is in
+neither). This module writes those files, reads them back, turns them into one token stream
+per split, and cuts a stream into the batches a language model learns from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+__all__ = [
+    "BOS",
+    "UNK",
+    "SPECIAL_TOKENS",
+    "TRAIN_RANGE",
+    "VALID_RANGE",
+    "number_to_words",
+    "number_lines",
+    "write_human_numbers",
+    "read_human_numbers",
+    "tokenize",
+    "Vocab",
+    "HumanNumbers",
+    "load_human_numbers",
+    "LMLoader",
+    "show_batch",
+]
+
+ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+        "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+        "seventeen", "eighteen", "nineteen"]
+TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+BOS = "xxbos"
+UNK = "xxunk"
+# fastai's special tokens, in fastai's order, so token ids match the course's notebook.
+SPECIAL_TOKENS = [UNK, "xxpad", BOS, "xxeos", "xxfld", "xxmaj", "xxup", "xxrep", "xxwrep"]
+
+TRAIN_RANGE = range(1, 8000)   # 1..7999
+VALID_RANGE = range(8001, 10000)  # 8001..9999
+
+
+def number_to_words(n: int) -> str:
+    """Spell ``n`` (1..9999) the way the data set does: "nine thousand nine hundred ninety nine".
+
+    No "and", no hyphens. Raises ``ValueError`` for anything that is not an integer in 1..9999.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise ValueError(f"number_to_words needs an int in 1..9999, got {n!r} ({type(n).__name__})")
+    if not 1 <= n <= 9999:
+        raise ValueError(f"number_to_words needs an int in 1..9999, got {n}")
+    thousands, rest = divmod(n, 1000)
+    hundreds, below = divmod(rest, 100)
+    words = []
+    if thousands:
+        words += [ONES[thousands], "thousand"]
+    if hundreds:
+        words += [ONES[hundreds], "hundred"]
+    if below >= 20:
+        words.append(TENS[below // 10])
+        below %= 10
+    if below:
+        words.append(ONES[below])
+    return " ".join(words)
+
+
+def number_lines(numbers: Iterable[int]) -> list[str]:
+    """The data set's lines for ``numbers``: one spelled-out number per line."""
+    return [number_to_words(n) for n in numbers]
+
+
+def write_human_numbers(path: str | Path) -> Path:
+    """Write fastai-format ``train.txt`` (1..7999) and ``valid.txt`` (8001..9999) into ``path``."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    for name, numbers in (("train.txt", TRAIN_RANGE), ("valid.txt", VALID_RANGE)):
+        (path / name).write_text("\n".join(number_lines(numbers)) + "\n", encoding="utf-8")
+    return path
+
+
+def _known_words() -> set[str]:
+    return {w for w in ONES + TENS if w} | {"hundred", "thousand"}
+
+
+def read_human_numbers(file: str | Path) -> list[str]:
+    """Read one fastai-format file (one spelled-out number per line) and check every line.
+
+    A line that is empty or holds a word that is not a number word raises ``ValueError``
+    naming the file and the line, so a damaged file never loads half-way.
+    """
+    file = Path(file)
+    if not file.is_file():
+        raise ValueError(f"{file}: no such file (expected a human-numbers train.txt or valid.txt)")
+    known = _known_words()
+    lines = []
+    for i, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            raise ValueError(f"{file}, line {i}: empty line (each line must spell one number)")
+        unknown = [w for w in line.split() if w not in known]
+        if unknown:
+            raise ValueError(
+                f"{file}, line {i}: {unknown[0]!r} is not a number word "
+                f"(allowed: {', '.join(sorted(known))})"
+            )
+        lines.append(" ".join(line.split()))
+    if not lines:
+        raise ValueError(f"{file}: the file is empty")
+    return lines
+
+
+def tokenize(lines: Sequence[str]) -> list[str]:
+    """One token stream: ``xxbos``, then the lines' words with "," between numbers."""
+    tokens = [BOS]
+    for i, line in enumerate(lines):
+        if i:
+            tokens.append(",")
+        tokens.extend(line.split())
+    return tokens
+
+
+class Vocab:
+    """Maps tokens to ids and back. Unknown tokens map to ``xxunk`` (id 0)."""
+
+    def __init__(self, itos: Sequence[str]):
+        if len(set(itos)) != len(itos):
+            raise ValueError("a vocabulary cannot list a token twice")
+        if not itos or itos[0] != UNK:
+            raise ValueError(f"a vocabulary must start with {UNK!r}")
+        self.itos = list(itos)
+        self.stoi = {s: i for i, s in enumerate(self.itos)}
+
+    @classmethod
+    def from_tokens(cls, tokens: Iterable[str], pad_to: int = 8) -> Vocab:
+        """fastai's recipe: special tokens first, then tokens by frequency (ties: first seen),
+        padded with ``xxfake`` to a multiple of ``pad_to``. Gives the course's 40 tokens."""
+        counts = Counter(t for t in tokens if t not in SPECIAL_TOKENS)
+        itos = SPECIAL_TOKENS + [t for t, _ in counts.most_common()]
+        while len(itos) % pad_to:
+            itos.append("xxfake")
+        return cls(itos)
+
+    def __len__(self) -> int:
+        return len(self.itos)
+
+    def numericalize(self, tokens: Iterable[str]) -> torch.Tensor:
+        """Token strings to a 1-D tensor of ids."""
+        return torch.tensor([self.stoi.get(t, 0) for t in tokens], dtype=torch.long)
+
+    def textify(self, ids: Iterable[int] | torch.Tensor) -> str:
+        """Ids (a list or a 1-D tensor) back to space-separated text."""
+        if isinstance(ids, torch.Tensor):
+            ids = ids.flatten().tolist()
+        return " ".join(self.itos[i] for i in ids)
+
+    def __repr__(self) -> str:
+        return f"Vocab({len(self)} tokens: {' '.join(self.itos[:12])} ...)"
+
+
+@dataclass
+class HumanNumbers:
+    """The two token streams (as id tensors) and their vocabulary."""
+
+    train: torch.Tensor
+    valid: torch.Tensor
+    vocab: Vocab
+
+    def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False
+                ) -> tuple[LMLoader, LMLoader]:
+        """A training and a validation :class:`LMLoader` with the same settings."""
+        return (LMLoader(self.train, bs, bptt, drop_last), LMLoader(self.valid, bs, bptt, drop_last))
+
+
+def load_human_numbers(path: str | Path | None = None) -> HumanNumbers:
+    """The human-numbers data: made on the spot, or read from a folder with
+    ``train.txt`` and ``valid.txt`` (such as the course's download)."""
+    if path is None:
+        train_lines, valid_lines = number_lines(TRAIN_RANGE), number_lines(VALID_RANGE)
+    else:
+        path = Path(path)
+        train_lines = read_human_numbers(path / "train.txt")
+        valid_lines = read_human_numbers(path / "valid.txt")
+    train_tokens, valid_tokens = tokenize(train_lines), tokenize(valid_lines)
+    vocab = Vocab.from_tokens(train_tokens)
+    return HumanNumbers(vocab.numericalize(train_tokens), vocab.numericalize(valid_tokens), vocab)
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return value
+
+
+class LMLoader:
+    """Batches for a language model, as in the course.
+
+    The stream is cut into ``bs`` contiguous rows of equal length (the few tokens left over
+    at the end are dropped). Batch ``k`` is columns ``k*bptt .. (k+1)*bptt`` of those rows, so
+    row ``i`` of batch ``k+1`` continues row ``i`` of batch ``k``, and ``y`` is ``x`` shifted
+    by one token. The last batch may be shorter than ``bptt``; ``drop_last=True`` leaves it
+    out (for models that read a fixed number of tokens).
+    """
+
+    def __init__(self, stream: torch.Tensor, bs: int = 64, bptt: int = 70, drop_last: bool = False):
+        stream = torch.as_tensor(stream)
+        if stream.dim() != 1:
+            raise ValueError(f"the stream must be a 1-D tensor of token ids, got shape {tuple(stream.shape)}")
+        self.bs, self.bptt = _positive_int("bs", bs), _positive_int("bptt", bptt)
+        row_len = (len(stream) - 1) // bs
+        if row_len < 1:
+            raise ValueError(
+                f"bs={bs} is too large for a stream of {len(stream)} tokens: each row needs at "
+                f"least 2 tokens, so bs must be at most {(len(stream) - 1)}"
+            )
+        if bptt > row_len:
+            raise ValueError(
+                f"bptt={bptt} is longer than a row: {len(stream)} tokens in bs={bs} rows gives "
+                f"rows of {row_len} tokens, so bptt must be at most {row_len}"
+            )
+        if drop_last:
+            row_len -= row_len % bptt
+        self.row_len, self.drop_last = row_len, drop_last
+        n = bs * row_len
+        self.x = stream[:n].view(bs, row_len)
+        self.y = stream[1 : n + 1].view(bs, row_len)
+
+    def __len__(self) -> int:
+        return math.ceil(self.row_len / self.bptt)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for start in range(0, self.row_len, self.bptt):
+            yield self.x[:, start : start + self.bptt], self.y[:, start : start + self.bptt]
+
+    @property
+    def n_tokens(self) -> int:
+        """How many tokens the batches hold (``bs`` times the row length)."""
+        return self.x.numel()
+
+    def __repr__(self) -> str:
+        return f"LMLoader(bs={self.bs}, bptt={self.bptt}, {len(self)} batches, rows of {self.row_len} tokens)"
+
+
+def show_batch(x: torch.Tensor, vocab: Vocab, rows: int = 5, width: int | None = None) -> str:
+    """The first ``rows`` rows of a batch as text, one numbered line per row."""
+    if x.dim() != 2:
+        raise ValueError(f"show_batch needs a 2-D batch (rows x tokens), got shape {tuple(x.shape)}")
+    lines = []
+    for i in range(min(rows, x.shape[0])):
+        text = vocab.textify(x[i])
+        if width is not None and len(text) > width:
+            text = text[: width - 3] + "..."
+        lines.append(f"{i:>3}  {text}")
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""The book's models and the hyperparameters it trains them with, in one table.
+
+``train("gru2", seed=0)`` builds the data, the model and a :class:`~rnnbook.learner.Learner`
+and runs one cycle with the recipe's settings; the CLI, the chapters, the widgets and the
+benchmarks all go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from torch import nn
+
+from . import models
+from .data import HumanNumbers, load_human_numbers
+from .learner import History, Learner, Reporter, set_seed
+
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train"]
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A model of the book with its training settings and the published figure to compare."""
+
+    key: str
+    title: str
+    make: Callable[..., nn.Module]
+    bptt: int
+    epochs: int
+    lr: float
+    bs: int = 64
+    hidden: int = 64
+    wd: float = 0.01
+    pct_start: float = 0.25
+    drop_last: bool = False
+    model_kwargs: dict = field(default_factory=dict)
+    reference: float | None = None
+    reference_source: str = ""
+
+    def with_(self, **changes) -> Recipe:
+        """A copy with some settings changed, e.g. ``recipe.with_(epochs=3)``."""
+        unknown = set(changes) - set(self.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown recipe setting(s) {sorted(unknown)}; "
+                             f"allowed: {sorted(self.__dataclass_fields__)}")
+        return replace(self, **changes)
+
+
+_LESSON = "course lesson 7"
+_FASTBOOK = "fastbook ch. 12"
+
+RECIPES: dict[str, Recipe] = {r.key: r for r in [
+    Recipe("fc3", "3 tokens, fully connected", models.FullyConnected3, bptt=3, epochs=6, lr=1e-4,
+           drop_last=True, reference=0.409, reference_source=_LESSON),
+    Recipe("loop3", "3 tokens, as a loop", models.Loop3, bptt=3, epochs=6, lr=1e-4,
+           drop_last=True, reference=0.393, reference_source=_LESSON),
+    Recipe("every", "predict every token", models.EveryToken, bptt=20, epochs=10, lr=1e-4,
+           pct_start=0.1, reference=0.350, reference_source=_LESSON),
+    Recipe("stateful", "keep the state", models.Stateful, bptt=20, epochs=20, lr=3e-3,
+           reference=0.443, reference_source=_LESSON),
+    Recipe("rnn", "nn.RNN", models.StatefulRNN, bptt=20, epochs=20, lr=3e-3,
+           reference=0.615, reference_source=_LESSON),
+    Recipe("gru2", "2-layer GRU", models.GRU2, bptt=20, epochs=10, lr=1e-2,
+           reference=0.807, reference_source=_LESSON),
+    Recipe("lstm2", "2-layer LSTM", models.LSTM2, bptt=16, epochs=15, lr=1e-2,
+           reference=0.759, reference_source=_FASTBOOK),
+    Recipe("lstm2_reg", "regularised LSTM", models.RegularizedLSTM, bptt=16, epochs=15, lr=1e-2,
+           wd=0.1, reference=0.869, reference_source=_FASTBOOK),
+]}
+
+
+def get_recipe(key: str) -> Recipe:
+    """The recipe registered under ``key``; ``ValueError`` lists the keys if there is none."""
+    try:
+        return RECIPES[key]
+    except KeyError:
+        raise ValueError(f"unknown model {key!r}; the models are: {', '.join(RECIPES)}") from None
+
+
+def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
+          device=None) -> Learner:
+    """A fresh, seeded :class:`Learner` for ``recipe`` (a :class:`Recipe` or its key)."""
+    if isinstance(recipe, str):
+        recipe = get_recipe(recipe)
+    data = data if data is not None else load_human_numbers()
+    train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last)
+    set_seed(seed)
+    model = recipe.make(len(data.vocab), recipe.hidden, **recipe.model_kwargs)
+    return Learner(model, train_dl, valid_dl, device=device)
+
+
+def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None, device=None,
+          reporter: Reporter | None = None, **changes) -> tuple[Learner, History]:
+    """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history."""
+    if isinstance(recipe, str):
+        recipe = get_recipe(recipe)
+    if changes:
+        recipe = recipe.with_(**changes)
+    learn = build(recipe, data, seed, device)
+    set_seed(seed)
+    history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
+                                  pct_start=recipe.pct_start, reporter=reporter)
+    return learn, history

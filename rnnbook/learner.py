@@ -1,0 +1,329 @@
+"""A one-cycle trainer in plain PyTorch, with fastai's defaults and its epoch table.
+
+``Learner(model, train_dl, valid_dl).fit_one_cycle(epochs, lr)`` trains with AdamW
+(betas 0.9/0.99, eps 1e-5, weight decay 0.01 except on biases and batchnorm) under
+``OneCycleLR`` (25% warm-up, cosine annealing, momentum cycled 0.95 -> 0.85 -> 0.95). Each
+epoch adds one row (epoch, train_loss, valid_loss, accuracy, time) to the table that is
+shown as it trains: HTML in a notebook, text in a terminal.
+"""
+
+from __future__ import annotations
+
+import html
+import random
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = [
+    "default_device",
+    "set_seed",
+    "History",
+    "Reporter",
+    "TextReporter",
+    "NotebookReporter",
+    "SilentReporter",
+    "Learner",
+    "loss_and_correct",
+]
+
+COLUMNS = ("epoch", "train_loss", "valid_loss", "accuracy", "time")
+
+
+def default_device() -> torch.device:
+    """CUDA if there is a GPU, else Apple's MPS, else the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's and PyTorch's random generators (on every device)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class History:
+    """What a run recorded: one row per epoch, and the loss and learning rate of every batch."""
+
+    rows: list[dict] = field(default_factory=list)
+    batch_losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    device: str = ""
+    batches_per_epoch: int = 0
+    stopped: bool = False
+
+    @property
+    def accuracy(self) -> float:
+        """The validation accuracy after the last epoch."""
+        if not self.rows:
+            raise ValueError("no epoch has finished yet")
+        return self.rows[-1]["accuracy"]
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        """Median wall-clock seconds of an epoch (training and validation)."""
+        if not self.rows:
+            raise ValueError("no epoch has finished yet")
+        times = sorted(r["time"] for r in self.rows)
+        return times[len(times) // 2]
+
+    def column(self, name: str) -> list[float]:
+        """One column of the epoch table, e.g. ``history.column("valid_loss")``."""
+        if name not in COLUMNS:
+            raise ValueError(f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}")
+        return [r[name] for r in self.rows]
+
+
+def _format(row: dict) -> list[str]:
+    return [str(row["epoch"]), f"{row['train_loss']:.6f}", f"{row['valid_loss']:.6f}",
+            f"{row['accuracy']:.6f}", f"{row['time']:.1f}s"]
+
+
+class Reporter:
+    """Shows a run as it goes. Subclasses override the hooks they need."""
+
+    def begin(self, epochs: int, n_batches: int) -> None:
+        """Called once before the first batch."""
+
+    def batch(self, epoch: int, i: int) -> None:
+        """Called after batch ``i`` of epoch ``epoch`` (both from 0)."""
+
+    def epoch(self, history: History) -> None:
+        """Called after each epoch's validation; ``history.rows[-1]`` is the new row."""
+
+    def end(self, history: History) -> None:
+        """Called once at the end (also after an early stop)."""
+
+
+class SilentReporter(Reporter):
+    """Shows nothing."""
+
+
+class TextReporter(Reporter):
+    """The epoch table as text, with a progress bar (on stderr) while an epoch runs."""
+
+    def __init__(self, file=None, bar: bool = True):
+        self.file = file if file is not None else sys.stdout
+        self.show_bar = bar and sys.stderr.isatty()
+
+    def begin(self, epochs: int, n_batches: int) -> None:
+        self.epochs, self.n_batches = epochs, n_batches
+        print("  ".join(f"{c:>10}" for c in COLUMNS), file=self.file, flush=True)
+
+    def batch(self, epoch: int, i: int) -> None:
+        if self.show_bar:
+            done = (i + 1) / self.n_batches
+            bar = "#" * int(30 * done)
+            print(f"\repoch {epoch + 1}/{self.epochs} [{bar:<30}] {i + 1}/{self.n_batches}",
+                  end="", file=sys.stderr, flush=True)
+
+    def epoch(self, history: History) -> None:
+        if self.show_bar:
+            print("\r" + " " * 60 + "\r", end="", file=sys.stderr, flush=True)
+        print("  ".join(f"{c:>10}" for c in _format(history.rows[-1])), file=self.file, flush=True)
+
+
+class NotebookReporter(Reporter):
+    """The epoch table as HTML in a notebook, with a progress bar, updated in place."""
+
+    def __init__(self, min_interval: float = 0.25):
+        self.min_interval = min_interval
+
+    def begin(self, epochs: int, n_batches: int) -> None:
+        from IPython.display import HTML, display
+
+        self.HTML = HTML
+        self.epochs, self.n_batches, self.last = epochs, n_batches, 0.0
+        self.rows: list[dict] = []
+        self.handle = display(HTML(self._html(0, 0)), display_id=True)
+
+    def _html(self, epoch: int | None, i: int) -> str:
+        head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _format(r)) + "</tr>"
+                       for r in self.rows)
+        table = f'<table class="rnnbook-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        if epoch is None:
+            return table
+        total = self.epochs * self.n_batches
+        done = epoch * self.n_batches + i
+        bar = (f'<div><progress value="{done}" max="{total}" style="width:300px"></progress> '
+               f"epoch {epoch + 1}/{self.epochs}</div>")
+        return bar + table
+
+    def batch(self, epoch: int, i: int) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.min_interval:
+            self.last = now
+            self.handle.update(self.HTML(self._html(epoch, i + 1)))
+
+    def epoch(self, history: History) -> None:
+        self.rows = list(history.rows)
+        self.handle.update(self.HTML(self._html(len(self.rows) - 1, self.n_batches)))
+
+    def end(self, history: History) -> None:
+        self.rows = list(history.rows)
+        self.handle.update(self.HTML(self._html(None, 0)))
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _default_reporter() -> Reporter:
+    return NotebookReporter() if _in_notebook() else TextReporter()
+
+
+def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
+                     ) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Mean cross-entropy, number of correct predictions and number of scored tokens.
+
+    A model with ``predicts_last = True`` is scored on the last target of each row only.
+    """
+    if getattr(model, "predicts_last", False):
+        y = y[:, -1]
+    else:
+        out, y = out.reshape(-1, out.shape[-1]), y.reshape(-1)
+    loss = F.cross_entropy(out, y)
+    correct = (out.argmax(-1) == y).sum()
+    return loss, correct, y.numel()
+
+
+def _param_groups(model: nn.Module, wd: float) -> list[dict]:
+    """Weight decay on weight matrices and embeddings, none on biases and batchnorm."""
+    decay, no_decay, seen = [], [], set()
+    for module in model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if id(p) in seen or not p.requires_grad:
+                continue
+            seen.add(id(p))
+            is_norm = isinstance(module, nn.modules.batchnorm._BatchNorm)
+            (no_decay if is_norm or name.startswith("bias") else decay).append(p)
+    return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+class Learner:
+    """A model, its training and validation batches, and the device they run on."""
+
+    def __init__(self, model: nn.Module, train_dl: Iterable, valid_dl: Iterable,
+                 device: str | torch.device | None = None):
+        self.device = torch.device(device) if device is not None else default_device()
+        self.model = model.to(self.device)
+        self.train_dl, self.valid_dl = train_dl, valid_dl
+
+    def _reset(self) -> None:
+        reset = getattr(self.model, "reset", None)
+        if callable(reset):
+            reset()
+
+    def _batches(self, dl: Iterable):
+        for x, y in dl:
+            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+    @torch.no_grad()
+    def validate(self) -> tuple[float, float]:
+        """Validation loss and accuracy (averaged over scored tokens), from a reset state."""
+        self.model.eval()
+        self._reset()
+        total_loss = torch.zeros((), device=self.device)
+        total_correct = torch.zeros((), device=self.device, dtype=torch.long)
+        count = 0
+        for x, y in self._batches(self.valid_dl):
+            loss, correct, n = loss_and_correct(self.model, self.model(x), y)
+            total_loss += loss * n
+            total_correct += correct
+            count += n
+        return (total_loss / count).item(), (total_correct.double() / count).item()
+
+    @torch.no_grad()
+    def predict(self, dl: Iterable | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Inputs, predictions and targets of every batch of ``dl`` (default: validation),
+        each of shape (bs, tokens), with the batches joined along the time axis.
+
+        For a last-token model the predictions and targets have one column per batch.
+        """
+        self.model.eval()
+        self._reset()
+        xs, preds, ys = [], [], []
+        for x, y in self._batches(self.valid_dl if dl is None else dl):
+            out = self.model(x).argmax(-1)
+            if getattr(self.model, "predicts_last", False):
+                out, y = out[:, None], y[:, -1:]
+            xs.append(x.cpu()), preds.append(out.cpu()), ys.append(y.cpu())
+        return torch.cat(xs, 1), torch.cat(preds, 1), torch.cat(ys, 1)
+
+    def fit_one_cycle(self, epochs: int, lr: float, *, wd: float = 0.01, pct_start: float = 0.25,
+                      div: float = 25.0, final_div: float = 1e5,
+                      reporter: Reporter | None = None,
+                      should_stop: Callable[[], bool] | None = None) -> History:
+        """Train for ``epochs`` epochs under a one-cycle schedule peaking at ``lr``.
+
+        ``reporter`` shows progress (default: an HTML table in a notebook, text elsewhere);
+        ``should_stop`` is asked after every batch and ends the run early when it says yes.
+        Returns the run's :class:`History`.
+        """
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+        if not lr > 0:
+            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        if not 0 < pct_start < 1:
+            raise ValueError(f"pct_start must be between 0 and 1 (exclusive), got {pct_start!r}")
+        if wd < 0:
+            raise ValueError(f"wd must be zero or positive, got {wd!r}")
+        n_batches = len(self.train_dl)
+        opt = torch.optim.AdamW(_param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=epochs * n_batches, pct_start=pct_start,
+            div_factor=div, final_div_factor=final_div, base_momentum=0.85, max_momentum=0.95)
+        reporter = reporter if reporter is not None else _default_reporter()
+        history = History(device=str(self.device), batches_per_epoch=n_batches)
+        reporter.begin(epochs, n_batches)
+        try:
+            for epoch in range(epochs):
+                start = time.perf_counter()
+                self.model.train()
+                self._reset()
+                losses = []
+                for i, (x, y) in enumerate(self._batches(self.train_dl)):
+                    out = self.model(x)
+                    loss, _, _ = loss_and_correct(self.model, out, y)
+                    extra = getattr(self.model, "extra_loss", None)
+                    total = loss + extra if extra is not None else loss
+                    opt.zero_grad(set_to_none=True)
+                    total.backward()
+                    opt.step()
+                    history.lrs.append(sched.get_last_lr()[0])
+                    sched.step()
+                    losses.append(loss.detach())
+                    reporter.batch(epoch, i)
+                    if should_stop is not None and should_stop():
+                        history.stopped = True
+                        break
+                batch_losses = torch.stack(losses).tolist()
+                history.batch_losses.extend(batch_losses)
+                if history.stopped:
+                    break
+                valid_loss, accuracy = self.validate()
+                history.rows.append({
+                    "epoch": epoch, "train_loss": sum(batch_losses) / len(batch_losses),
+                    "valid_loss": valid_loss, "accuracy": accuracy,
+                    "time": time.perf_counter() - start})
+                reporter.epoch(history)
+        finally:
+            reporter.end(history)
+        return history

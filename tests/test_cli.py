@@ -1,0 +1,40 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnnbook.cli import main
+
+
+def test_train_prints_the_table_and_final_accuracy(capsys):
+    assert main(["train", "--model", "every", "--epochs", "2", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+    acc = float(out.strip().splitlines()[-1].split(":")[1])
+    assert 0 < acc < 1
+
+
+def test_table_json_has_the_documented_keys():
+    out = subprocess.run([sys.executable, "-m", "rnnbook", "table", "--models", "fc3,loop3",
+                          "--seeds", "2", "--json"], capture_output=True, text=True, check=True).stdout
+    rows = json.loads(out)
+    assert [r["model"] for r in rows] == ["fc3", "loop3"]
+    for r in rows:
+        assert set(r) == {"model", "accuracy", "accuracy_sd", "reference", "seconds_per_epoch", "device"}
+        assert 0 < r["accuracy"] < 1 and r["accuracy_sd"] > 0 and r["device"] == "cpu"
+    assert rows[0]["reference"] == 0.409
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--model", "gru9"], "invalid choice"),
+    (["train", "--bptt", "0"], "expected a positive int"),
+    (["train", "--lr", "fast"], "expected a positive float"),
+    (["train", "--model", "every", "--bptt", "100000"], "bptt=100000 is longer than a row"),
+    (["table", "--models", "gru2,nope"], "unknown model 'nope'"),
+])
+def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert message in capsys.readouterr().err

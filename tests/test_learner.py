@@ -1,0 +1,114 @@
+import io
+
+import pytest
+import torch
+
+from rnnbook import build, load_human_numbers, train
+from rnnbook.learner import History, Learner, SilentReporter, TextReporter, default_device, loss_and_correct
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_human_numbers()
+
+
+def test_a_short_run_lowers_the_loss(data):
+    learn, h = train("gru2", data=data, epochs=2, reporter=SilentReporter(), device="cpu")
+    assert len(h.rows) == 2
+    first, last = sum(h.batch_losses[:5]) / 5, sum(h.batch_losses[-5:]) / 5
+    assert last < first - 0.5
+    assert h.rows[-1]["valid_loss"] < 3.0 and 0 < h.accuracy <= 1
+    assert len(h.lrs) == len(h.batch_losses) == 2 * len(learn.train_dl)
+
+
+def test_one_cycle_warms_up_then_anneals(data):
+    _, h = train("every", data=data, epochs=2, lr=1e-3, pct_start=0.25, reporter=SilentReporter())
+    peak = max(range(len(h.lrs)), key=h.lrs.__getitem__)
+    assert abs(peak / len(h.lrs) - 0.25) < 0.05
+    assert h.lrs[0] == pytest.approx(1e-3 / 25) and h.lrs[-1] < 1e-3 / 1e4
+    assert max(h.lrs) == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_same_seed_same_numbers_on_cpu(data):
+    runs = [train("lstm2_reg", seed=3, data=data, epochs=2, device="cpu", reporter=SilentReporter())[1]
+            for _ in range(2)]
+    assert runs[0].rows[-1]["valid_loss"] == runs[1].rows[-1]["valid_loss"]
+    assert runs[0].batch_losses == runs[1].batch_losses
+    other = train("lstm2_reg", seed=4, data=data, epochs=2, device="cpu", reporter=SilentReporter())[1]
+    assert other.batch_losses != runs[0].batch_losses
+
+
+def test_stateful_models_are_reset_before_validation(data):
+    learn = build("gru2", data=data, device="cpu")
+    learn.model.eval()
+    learn.model(torch.randint(0, 40, (64, 20)))  # leave some state behind
+    assert learn.validate() == build("gru2", data=data, device="cpu").validate()
+
+
+def test_last_token_models_are_scored_on_the_last_target_only():
+    class Last(torch.nn.Module):
+        predicts_last = True
+    out = torch.tensor([[0.0, 5.0], [5.0, 0.0]])
+    y = torch.tensor([[0, 1], [1, 1]])
+    loss, correct, n = loss_and_correct(Last(), out, y)
+    assert n == 2 and correct.item() == 1
+
+
+def test_text_reporter_prints_one_row_per_epoch(data):
+    buf = io.StringIO()
+    train("fc3", data=data, epochs=2, reporter=TextReporter(file=buf))
+    lines = buf.getvalue().splitlines()
+    assert lines[0].split() == ["epoch", "train_loss", "valid_loss", "accuracy", "time"]
+    assert [line.split()[0] for line in lines[1:]] == ["0", "1"]
+
+
+def test_should_stop_ends_the_run_early(data):
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) >= 3
+
+    learn = build("every", data=data)
+    h = learn.fit_one_cycle(5, 1e-3, reporter=SilentReporter(), should_stop=stop)
+    assert h.stopped and h.rows == [] and len(h.batch_losses) == 3
+
+
+def test_predict_returns_stream_shaped_tensors(data):
+    learn = build("gru2", data=data)
+    x, p, y = learn.predict()
+    row_len = (len(data.valid) - 1) // 64
+    assert x.shape == p.shape == y.shape == (64, row_len)
+    assert torch.equal(y[:, :-1], x[:, 1:])
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(epochs=0, lr=1e-3), "epochs must be a positive int"),
+    (dict(epochs=1, lr=0), "lr must be a positive number"),
+    (dict(epochs=1, lr=1e-3, pct_start=1.0), "pct_start"),
+    (dict(epochs=1, lr=1e-3, wd=-1), "wd must be"),
+])
+def test_bad_training_settings_are_refused(data, kwargs, message):
+    learn = build("every", data=data)
+    with pytest.raises(ValueError, match=message):
+        learn.fit_one_cycle(**kwargs)
+
+
+def test_history_needs_an_epoch_and_knows_its_columns():
+    with pytest.raises(ValueError, match="no epoch"):
+        _ = History().accuracy
+    with pytest.raises(ValueError, match="unknown column"):
+        History().column("acc")
+
+
+def test_unknown_settings_and_models_are_refused(data):
+    with pytest.raises(ValueError, match="unknown recipe setting"):
+        train("gru2", data=data, epoch=3)
+    with pytest.raises(ValueError, match="the models are"):
+        train("gru3", data=data)
+
+
+def test_default_device_is_cpu_here_unless_a_gpu_exists():
+    expected = "cuda" if torch.cuda.is_available() else default_device().type
+    assert default_device().type == expected
+    assert Learner(torch.nn.Linear(1, 1), [], [], device="cpu").device.type == "cpu"
