@@ -59,13 +59,13 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            pct_start=0.1, reference=0.350, reference_source=_LESSON),
     Recipe("stateful", "keep the state", models.Stateful, bptt=20, epochs=20, lr=3e-3,
            reference=0.443, reference_source=_LESSON),
-    Recipe("rnn", "nn.RNN", models.StatefulRNN, bptt=20, epochs=20, lr=3e-3,
+    Recipe("rnn", "nn.RNN", models.StatefulRNN, bptt=20, epochs=30, lr=3e-3,
            reference=0.615, reference_source=_LESSON),
     Recipe("gru2", "2-layer GRU", models.GRU2, bptt=20, epochs=10, lr=1e-2,
            reference=0.807, reference_source=_LESSON),
-    Recipe("lstm2", "2-layer LSTM", models.LSTM2, bptt=16, epochs=15, lr=1e-2,
+    Recipe("lstm2", "2-layer LSTM", models.LSTM2, bptt=16, epochs=30, lr=1e-2,
            reference=0.759, reference_source=_FASTBOOK),
-    Recipe("lstm2_reg", "regularised LSTM", models.RegularizedLSTM, bptt=16, epochs=15, lr=1e-2,
+    Recipe("lstm2_reg", "regularised LSTM", models.RegularizedLSTM, bptt=16, epochs=30, lr=3e-3,
            wd=0.1, reference=0.869, reference_source=_FASTBOOK),
 ]}
 

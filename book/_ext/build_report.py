@@ -1,0 +1,31 @@
+"""Sphinx extension: record how long each chapter took to execute.
+
+At the end of a build it writes ``exec_times.json`` next to the HTML output's folder
+(``_build/exec_times.json``) and prints one line per executed chapter.
+"""
+
+import json
+from pathlib import Path
+
+
+def _report(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    rows = []
+    for docname, data in sorted(getattr(app.env, "nb_metadata", {}).items()):
+        exec_data = data.get("exec_data") if isinstance(data, dict) else None
+        if exec_data:
+            rows.append({"chapter": docname, "seconds": round(exec_data.get("runtime") or 0.0, 1),
+                         "succeeded": bool(exec_data.get("succeeded"))})
+    path = Path(app.outdir).parent / "exec_times.json"
+    path.write_text(json.dumps(rows, indent=2) + "\n")
+    total = sum(r["seconds"] for r in rows)
+    print("chapter execution times:")
+    for r in rows:
+        print(f"  {r['seconds']:7.1f} s  {r['chapter']}")
+    print(f"  {total:7.1f} s  all chapters ({len(rows)})")
+
+
+def setup(app):
+    app.connect("build-finished", _report)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

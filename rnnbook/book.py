@@ -1,0 +1,85 @@
+"""Helpers for the book's chapters: the first cell's setup, showing the package's code, and
+handing numbers to the prose.
+
+The chapters show the reader the very code they run: ``show_source(GRU2)`` prints the class
+from the installed package, so the page cannot drift from the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import platform
+
+import torch
+
+from . import __version__
+from .learner import default_device, set_seed
+
+__all__ = ["setup", "show_source", "glue", "describe_device"]
+
+
+def describe_device(device: torch.device) -> str:
+    """A short human description: "cpu (x86_64, 2 threads)" or "cuda (NVIDIA H200)"."""
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "cpu":
+        return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
+    return device.type
+
+
+def setup(seed: int = 0, device: str | torch.device | None = None) -> torch.device:
+    """The first cell of every chapter: seed everything, pick the device, say both.
+
+    Also imports matplotlib quietly, so a first run's "building the font cache" notice
+    does not land on the page.
+    """
+    with contextlib.redirect_stderr(io.StringIO()):
+        import matplotlib.pyplot  # noqa: F401
+    set_seed(seed)
+    device = torch.device(device) if device is not None else default_device()
+    print(f"rnnbook {__version__} | torch {torch.__version__} | device {describe_device(device)} | seed {seed}")
+    glue("seed", seed)
+    glue("device", describe_device(device))
+    return device
+
+
+def show_source(obj) -> object:
+    """The source of a class or function of the package, as a highlighted code block."""
+    from IPython.display import Markdown
+
+    code = inspect.getsource(obj).rstrip()
+    return Markdown(f"```python\n{code}\n```")
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Hand ``value`` to the page's prose as ``{glue:text}`name```; a no-op outside the book
+    build (for example on Colab, where the book's build tools are not installed)."""
+    try:
+        from myst_nb import glue as nb_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+            show(value)
+        return
+    nb_glue(name, value, display=display)
+
+
+def chapter_times(path: str = "_data/chapter_times.json") -> object:
+    """The recorded execution time of each chapter (from ``scripts/record_build_times.py``), as a
+    table; relative paths are read from the chapter's folder."""
+    import json
+    from pathlib import Path
+
+    from IPython.display import Markdown
+
+    file = Path(path)
+    if not file.is_file():
+        return Markdown("*No recorded build times here: build the book to record them.*")
+    record = json.loads(file.read_text())
+    lines = ["| chapter | seconds |", "|---|---:|"]
+    lines += [f"| {r['title']} | {r['seconds']:.1f} |" for r in record["chapters"]]
+    lines.append(f"| **whole book** (build included) | **{record['build_seconds']:.0f}** |")
+    note = f"\n\nRecorded {record['date']} on {record['machine']}, torch {record['torch']}."
+    return Markdown("\n".join(lines) + note)
