@@ -39,7 +39,8 @@ def setup(seed: int = 0, device: str | torch.device | None = None) -> torch.devi
         import matplotlib.pyplot  # noqa: F401
     set_seed(seed)
     device = torch.device(device) if device is not None else default_device()
-    print(f"rnnbook {__version__} | torch {torch.__version__} | device {describe_device(device)} | seed {seed}")
+    print(f"rnnbook {__version__} | torch {torch.__version__} | "
+          f"device {describe_device(device)} | seed {seed}")
     glue("seed", seed)
     glue("device", describe_device(device))
     return device

@@ -1,7 +1,9 @@
-"""Sphinx extension: record how long each chapter took to execute.
+"""The book's Sphinx extension.
 
-At the end of a build it writes ``exec_times.json`` next to the HTML output's folder
-(``_build/exec_times.json``) and prints one line per executed chapter.
+- At the end of a build it writes ``exec_times.json`` next to the HTML output's folder
+  (``_build/exec_times.json``) and prints how long each chapter took to execute.
+- It drops script tags that a page would include twice (sphinx-thebe registers its
+  configuration script once per read phase; the second copy is a JavaScript error).
 """
 
 import json
@@ -26,6 +28,21 @@ def _report(app, exception):
     print(f"  {total:7.1f} s  all chapters ({len(rows)})")
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (getattr(script, "filename", None) or "", tuple(sorted(attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique
+
+
 def setup(app):
     app.connect("build-finished", _report)
+    app.connect("html-page-context", _dedupe_scripts, priority=100)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

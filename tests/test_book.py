@@ -1,0 +1,119 @@
+"""The book's sources: notebooks without outputs, the first cell, the table of contents, the
+launch links, and that a broken chapter fails the build."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from check_site import toc_pages  # noqa: E402
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+PAGES = toc_pages(ROOT / "_toc.yml")
+NOTEBOOKS = [ROOT / f"{p}.ipynb" for p in PAGES if (ROOT / f"{p}.ipynb").exists()]
+
+
+def test_every_toc_entry_has_a_source_file():
+    missing = [p for p in PAGES if not any((ROOT / f"{p}{ext}").exists() for ext in (".ipynb", ".md"))]
+    assert missing == []
+    assert len(NOTEBOOKS) >= 8, "the chapters are notebooks, so Colab can open them"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_carry_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert dirty == [], f"cells {dirty} of {path.name} carry outputs or execution counts"
+    assert "widgets" not in nb.metadata, "no stored widget state in committed notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_chapter_installs_rnnbook_when_missing_then_states_seed_and_device(path):
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code").source
+    assert 'find_spec("rnnbook") is None' in first and "pip" in first and "install" in first
+    assert "setup(seed=" in first, "the first cell seeds the chapter and prints its device"
+
+
+def test_launch_buttons_point_at_files_in_this_repository():
+    launch = CONFIG["launch_buttons"]
+    assert launch["colab_url"].startswith("https://colab.research.google.com")
+    assert launch["binderhub_url"] == "https://mybinder.org"
+    repo = CONFIG["repository"]["url"].removeprefix("https://github.com/")
+    branch = CONFIG["repository"]["branch"]
+    tracked = set(subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                                 check=True).stdout.split())
+    for nb in NOTEBOOKS:
+        rel = nb.relative_to(ROOT).as_posix()
+        # what sphinx-book-theme links to, e.g. .../github/OWNER/REPO/blob/main/book/data.ipynb
+        colab = f"{launch['colab_url']}/github/{repo}/blob/{branch}/{rel}"
+        assert colab.endswith(".ipynb") and rel in tracked, colab
+    binder_files = {"binder/requirements.txt", "binder/postBuild"}
+    assert binder_files <= tracked
+
+
+def test_binder_gets_a_cpu_torch_that_satisfies_the_package():
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    assert any(line.startswith("--extra-index-url https://download.pytorch.org/whl/cpu") for line in lines)
+    torch_pin = next(line for line in lines if line.startswith("torch=="))
+    assert torch_pin.endswith("+cpu")
+    version = tuple(int(x) for x in torch_pin.split("==")[1].split("+")[0].split(".")[:2])
+    assert (2, 2) <= version < (3, 0), "the binder pin must satisfy the package's torch>=2.2,<3"
+
+
+def test_the_config_forces_execution_and_fails_on_errors():
+    ex = CONFIG["execute"]
+    assert ex["execute_notebooks"] == "force"
+    assert ex["raise_on_error"] is True and ex["allow_errors"] is False
+    assert ex["stderr_output"] == "error"
+    js = CONFIG["sphinx"]["config"]["nb_ipywidgets_js"]
+    for path in js:
+        assert not path.startswith("http"), "widget JavaScript is served by the site itself"
+        assert (ROOT / "book" / "_static" / path).is_file()
+
+
+def _tiny_book(tmp_path: Path, cell: str) -> Path:
+    """A copy of the book's configuration around one chapter whose only cell is ``cell``."""
+    book = tmp_path / "book"
+    book.mkdir()
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    shutil.copytree(ROOT / "book" / "_ext", book / "_ext")
+    (book / "_static").mkdir()
+    shutil.copy(ROOT / "book" / "_static" / "favicon.svg", book / "_static")
+    toc = "format: jb-book\nroot: book/index\nchapters:\n  - file: book/chapter\n"
+    (tmp_path / "_toc.yml").write_text(toc)
+    (book / "index.md").write_text("# A tiny book\n\nOne chapter.\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(cell)]
+    nbformat.write(nb, book / "chapter.ipynb")
+    return tmp_path
+
+
+def _build(path: Path) -> subprocess.CompletedProcess:
+    jb = Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run([str(jb), "build", "--all", "-W", "--keep-going", str(path)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("cell,expect_ok", [
+    ("print(6 * 7)", True),
+    ("raise RuntimeError('this chapter is broken')", False),
+    ("import warnings; warnings.warn('a stray warning')", False),
+    ("import sys; print('log noise', file=sys.stderr)", False),
+], ids=["working", "cell-error", "warning", "stderr"])
+def test_a_broken_chapter_fails_the_build(tmp_path, cell, expect_ok):
+    result = _build(_tiny_book(tmp_path, cell))
+    log = result.stdout + result.stderr
+    if expect_ok:
+        assert result.returncode == 0, log[-3000:]
+        assert "42" in (tmp_path / "_build" / "html" / "book" / "chapter.html").read_text()
+    else:
+        assert result.returncode != 0, "the build should fail"
