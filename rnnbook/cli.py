@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 from collections.abc import Sequence
 
-from .data import load_human_numbers
-from .experiments import RECIPES, get_recipe, train
-from .learner import SilentReporter, TextReporter, default_device
+from .experiments import RECIPES, compare, train
+from .learner import TextReporter, default_device
 
 
 def _positive(kind):
@@ -49,34 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def table_rows(keys: Sequence[str], seeds: int, device=None, progress=None) -> list[dict]:
-    """Train each model over ``seeds`` seeds; one row per model with the accuracy's mean and sd."""
-    for key in keys:
-        get_recipe(key)  # fail on a bad key before any training
-    data = load_human_numbers()
-    rows = []
-    for key in keys:
-        accs, secs = [], []
-        for seed in range(seeds):
-            learn, history = train(key, seed=seed, data=data, device=device, reporter=SilentReporter())
-            accs.append(history.accuracy)
-            secs.append(history.seconds_per_epoch)
-            if progress is not None:
-                progress(key, seed, history)
-        recipe = get_recipe(key)
-        rows.append({
-            "model": key,
-            "accuracy": statistics.fmean(accs),
-            "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "reference": recipe.reference,
-            "seconds_per_epoch": statistics.median(secs),
-            "device": str(learn.device),
-        })
-    return rows
-
-
 def format_table(rows: Sequence[dict]) -> str:
-    """The rows of :func:`table_rows` as an aligned text table."""
+    """The rows of :func:`rnnbook.experiments.compare` as an aligned text table."""
     lines = [f"{'model':<12} {'accuracy':>16} {'reference':>10} {'s/epoch':>8}  device"]
     for r in rows:
         ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
@@ -106,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             def progress(key, seed, history):
                 print(f"  {key} seed {seed}: {history.accuracy:.4f}", file=sys.stderr, flush=True)
 
-            rows = table_rows(keys, args.seeds, args.device, None if args.json else progress)
+            rows = compare(keys, args.seeds, args.device, None if args.json else progress)
             print(json.dumps(rows, indent=2) if args.json else format_table(rows))
     except ValueError as e:
         parser.error(str(e))

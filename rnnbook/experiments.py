@@ -7,16 +7,17 @@ benchmarks all go through it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from torch import nn
 
 from . import models
 from .data import HumanNumbers, load_human_numbers
-from .learner import History, Learner, Reporter, set_seed
+from .learner import History, Learner, Reporter, SilentReporter, set_seed
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train"]
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +103,33 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
                                   pct_start=recipe.pct_start, reporter=reporter)
     return learn, history
+
+
+def compare(keys: Sequence[str], seeds: int = 3, device=None,
+            progress: Callable[[str, int, History], None] | None = None) -> list[dict]:
+    """Train each model with seeds ``0..seeds-1``; one row per model: ``model``, ``accuracy``
+    (mean), ``accuracy_sd`` (sample sd; 0 for one seed), ``reference``, ``seconds_per_epoch``
+    (median over the runs), ``device``. ``progress(key, seed, history)`` is called after each run.
+    """
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
+    recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
+    data = load_human_numbers()
+    rows = []
+    for recipe in recipes:
+        accs, secs = [], []
+        for seed in range(seeds):
+            learn, history = train(recipe, seed=seed, data=data, device=device, reporter=SilentReporter())
+            accs.append(history.accuracy)
+            secs.append(history.seconds_per_epoch)
+            if progress is not None:
+                progress(recipe.key, seed, history)
+        rows.append({
+            "model": recipe.key,
+            "accuracy": statistics.fmean(accs),
+            "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "reference": recipe.reference,
+            "seconds_per_epoch": statistics.median(secs),
+            "device": str(learn.device),
+        })
+    return rows
