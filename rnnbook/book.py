@@ -29,16 +29,21 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
-def setup(seed: int = 0, device: str | torch.device | None = None) -> torch.device:
+def setup(seed: int = 0, device: str | torch.device | None = None, threads: int | None = 1) -> torch.device:
     """The first cell of every chapter: seed everything, pick the device, say both.
 
-    Also imports matplotlib quietly, so a first run's "building the font cache" notice
-    does not land on the page.
+    On the CPU it uses ``threads`` threads (default 1; ``None`` keeps PyTorch's choice): the
+    book's models multiply 64 x 64 matrices, too small to gain from splitting them over
+    cores, and a single thread cannot be slowed down by threads waiting for each other on a
+    busy machine. It also imports matplotlib quietly, so a first run's "building the font
+    cache" notice does not land on the page.
     """
     with contextlib.redirect_stderr(io.StringIO()):
         import matplotlib.pyplot  # noqa: F401
     set_seed(seed)
     device = torch.device(device) if device is not None else default_device()
+    if threads is not None and device.type == "cpu":
+        torch.set_num_threads(threads)
     print(f"rnnbook {__version__} | torch {torch.__version__} | "
           f"device {describe_device(device)} | seed {seed}")
     glue("seed", seed)

@@ -92,8 +92,12 @@ def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
 
 
 def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None, device=None,
-          reporter: Reporter | None = None, **changes) -> tuple[Learner, History]:
-    """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history."""
+          reporter: Reporter | None = None, should_stop: Callable[[], bool] | None = None,
+          **changes) -> tuple[Learner, History]:
+    """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history.
+
+    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`.
+    """
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     if changes:
@@ -101,7 +105,8 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     learn = build(recipe, data, seed, device)
     set_seed(seed)
     history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
-                                  pct_start=recipe.pct_start, reporter=reporter)
+                                  pct_start=recipe.pct_start, reporter=reporter,
+                                  should_stop=should_stop)
     return learn, history
 
 

@@ -1,0 +1,154 @@
+"""The static explorer in a real browser, offline: the sliders must pick the precomputed figures.
+
+Builds a one-page book in a temporary folder (a notebook that shows ``static_explorer`` of a
+small made-up grid of results, with the site's vendored widget JavaScript), serves it on
+127.0.0.1, opens it in headless Chromium and drives it through the DevTools protocol: it presses
+ArrowRight on the sliders' handles, as a reader's keyboard would, and checks that the figure on
+show is, byte for byte, the precomputed PNG of the new setting.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("check_widgets_page",
+                                               ROOT / "scripts" / "check_widgets_page.py")
+page_check = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(page_check)
+CHROMIUM = page_check.CHROMIUM
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+
+# Made-up results: 3 bptt values x 3 hidden sizes, 2 epochs; run both in the notebook and here.
+FAKE_RESULTS = textwrap.dedent("""
+    from rnnbook.learner import History
+    from rnnbook.widgets import SweepResults
+
+    def fake_results():
+        bptts, hiddens = (5, 10, 20), (16, 32, 64)
+        res = SweepResults("gru2", bptts, hiddens, epochs=2, seed=0, device="cpu (made up)")
+        for i, b in enumerate(bptts):
+            for j, h in enumerate(hiddens):
+                acc = 0.3 + 0.2 * i + 0.05 * j
+                rows = [{"epoch": e, "train_loss": 2.0 - e - 0.1 * j, "valid_loss": 2.2 - e * (0.5 + 0.1 * i),
+                         "accuracy": acc * (e + 1) / 2, "time": 0.1} for e in range(2)]
+                losses = [2.5 - 0.02 * k * (1 + i + j) for k in range(20)]
+                res.histories[b, h] = History(rows=rows, batch_losses=losses, device="cpu",
+                                              batches_per_epoch=10)
+                res.seconds[b, h] = 0.5 + i + j
+        return res
+""")
+
+NOTEBOOK_CODE = FAKE_RESULTS + textwrap.dedent("""
+    from IPython.display import display
+    from rnnbook.data import load_human_numbers
+    from rnnbook.widgets import static_batches, static_explorer
+    display(static_batches(load_human_numbers(), bptts=(3, 5, 10)))
+    static_explorer(fake_results(), bptt=10, hidden=32)
+""")
+
+
+def _fake_results():
+    scope: dict = {}
+    exec(FAKE_RESULTS, scope)
+    return scope["fake_results"]()
+
+
+def _build_tiny_book(folder: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Static explorer"), nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
+    nbformat.write(nb, folder / "index.ipynb")
+    static = ROOT / "book" / "_static"
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (folder / "_config.yml").write_text(textwrap.dedent(f"""\
+        title: widgets test
+        only_build_toc_files: true
+        execute:
+          execute_notebooks: force
+          raise_on_error: true
+          stderr_output: error
+        sphinx:
+          config:
+            html_static_path: ["{static}"]
+            nb_ipywidgets_js:
+              vendor/require.js: {{}}
+              vendor/embed-amd.js:
+                data-jupyter-widgets-cdn: "vendor/"
+        """))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([str(JUPYTER_BOOK), "build", "-W", "--keep-going", str(folder)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    page = folder / "_build" / "html" / "index.html"
+    assert page.is_file()
+    return page.parent
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    html_dir = _build_tiny_book(tmp_path_factory.mktemp("tinybook"))
+    with page_check.serve(html_dir) as base:
+        yield f"{base}/index.html"
+
+
+@pytest.fixture
+def browser(tmp_path):
+    b = page_check.Browser(tmp_path)
+    yield b
+    b.close()
+
+
+def _sha(png_b64: str) -> str:
+    return hashlib.sha256(base64.b64decode(png_b64)).hexdigest()
+
+
+def test_sliders_pick_the_precomputed_figures_in_the_browser(site, browser):
+    from rnnbook.widgets import setting_png
+
+    results = _fake_results()
+    expected = {(b, h): hashlib.sha256(setting_png(results, b, h)).hexdigest()
+                for b in results.bptts for h in results.hiddens}
+    assert len(set(expected.values())) == len(expected)  # every setting has its own figure
+
+    browser.send("Runtime.enable")
+    browser.send("Page.enable")
+    browser.send("Page.navigate", url=site)
+    browser.wait_for(page_check.RENDERED)
+
+    # shown() fails on a widget that did not render, on no heatmap, or on more than one figure on show
+    start = page_check.shown(browser)
+    assert page_check.check_follows(start) == (10, 32) and start["sliders"] == ["10", "32"]
+    assert _sha(start["png"]) == expected[10, 32]
+
+    page_check.move(browser, 0)  # ArrowRight on bptt: 10 -> 20
+    moved = page_check.shown(browser)
+    assert page_check.check_follows(moved) == (20, 32), moved
+    assert moved["captions"][0].startswith("bptt 20, hidden 32: accuracy 75.0%after 2 epochs, 10 batches")
+    assert _sha(moved["png"]) == expected[20, 32]
+
+    page_check.move(browser, 1)  # ArrowRight on hidden: 32 -> 64, inside the bptt-20 stack
+    moved = page_check.shown(browser)
+    assert page_check.check_follows(moved) == (20, 64), moved
+    assert _sha(moved["png"]) == expected[20, 64]
+
+    page_check.press_right(browser, 1)  # already at the last hidden size: nothing changes
+    time.sleep(0.5)
+    assert page_check.check_follows(page_check.shown(browser)) == (20, 64)
+    assert page_check.check_batches(browser) == [5, 10]  # the batch view moves on too
+    # the one known page error comes from sphinx-thebe's script included twice (not from widgets)
+    assert [e for e in browser.console if "THEBE_JS_URL" not in e] == []
