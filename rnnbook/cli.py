@@ -7,6 +7,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+import torch
+
 from .experiments import RECIPES, compare, train
 from .learner import TextReporter, default_device
 
@@ -37,13 +39,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--lr", type=_positive(float), help="peak learning rate (default: the book's)")
     t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--device", help="cpu, cuda or mps (default: the best there is)")
+    t.add_argument("--threads", type=_positive(int), default=1,
+                   help="CPU threads for PyTorch (default 1: the models are too small to gain from more)")
 
     tb = sub.add_parser("table", help="train several models over several seeds and compare")
     tb.add_argument("--models", default=",".join(RECIPES),
                     help=f"comma-separated model keys (default: all: {','.join(RECIPES)})")
     tb.add_argument("--seeds", type=_positive(int), default=3, help="seeds 0..N-1 per model (default 3)")
     tb.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    tb.add_argument("--workers", type=_positive(int), default=1,
+                    help="runs trained at once, one process and CPU thread each (default 1)")
     tb.add_argument("--device", help="cpu, cuda or mps (default: the best there is)")
+    tb.add_argument("--threads", type=_positive(int), default=1,
+                    help="CPU threads for PyTorch with one worker (default 1)")
     return parser
 
 
@@ -61,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     try:
         if args.command == "train":
             changes = {k: v for k, v in (("bptt", args.bptt), ("hidden", args.hidden), ("bs", args.bs),
@@ -75,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not keys:
                 parser.error("--models needs at least one model key")
 
-            def progress(key, seed, history):
-                print(f"  {key} seed {seed}: {history.accuracy:.4f}", file=sys.stderr, flush=True)
+            def progress(key, seed, accuracy):
+                print(f"  {key} seed {seed}: {accuracy:.4f}", file=sys.stderr, flush=True)
 
-            rows = compare(keys, args.seeds, args.device, None if args.json else progress)
+            rows = compare(keys, args.seeds, args.device, None if args.json else progress, args.workers)
             print(json.dumps(rows, indent=2) if args.json else format_table(rows))
     except ValueError as e:
         parser.error(str(e))

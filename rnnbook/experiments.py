@@ -7,10 +7,14 @@ benchmarks all go through it.
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
 import statistics
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 
+import torch
 from torch import nn
 
 from . import models
@@ -110,31 +114,61 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     return learn, history
 
 
+def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, str]:
+    """One run of :func:`compare` (module-level, so a worker process can run it)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    learn, history = train(key, seed=seed, data=_data(), device=device, reporter=SilentReporter())
+    return history.accuracy, history.seconds_per_epoch, str(learn.device)
+
+
+@functools.cache
+def _data() -> HumanNumbers:
+    return load_human_numbers()
+
+
 def compare(keys: Sequence[str], seeds: int = 3, device=None,
-            progress: Callable[[str, int, History], None] | None = None) -> list[dict]:
+            progress: Callable[[str, int, float], None] | None = None, workers: int = 1) -> list[dict]:
     """Train each model with seeds ``0..seeds-1``; one row per model: ``model``, ``accuracy``
     (mean), ``accuracy_sd`` (sample sd; 0 for one seed), ``reference``, ``seconds_per_epoch``
-    (median over the runs), ``device``. ``progress(key, seed, history)`` is called after each run.
+    (median over the runs), ``device``. ``progress(key, seed, accuracy)`` is called after each run.
+
+    ``workers > 1`` trains that many runs at once, in separate processes with one CPU thread
+    each (on a CPU with that many cores this divides the time; each run is seeded on its own, so
+    the results are the same as with one worker).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive int, got {seeds!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive int, got {workers!r}")
     recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
-    data = load_human_numbers()
+    jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
+    results: dict[tuple[str, int], tuple[float, float, str]] = {}
+    if workers == 1:
+        for key, seed in jobs:
+            results[key, seed] = _run_one(key, seed, device, None)
+            if progress is not None:
+                progress(key, seed, results[key, seed][0])
+    else:
+        device = str(device) if device is not None else None
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(_run_one, key, seed, device, 1): (key, seed) for key, seed in jobs}
+            for future in as_completed(futures):
+                key, seed = futures[future]
+                results[key, seed] = future.result()
+                if progress is not None:
+                    progress(key, seed, results[key, seed][0])
     rows = []
     for recipe in recipes:
-        accs, secs = [], []
-        for seed in range(seeds):
-            learn, history = train(recipe, seed=seed, data=data, device=device, reporter=SilentReporter())
-            accs.append(history.accuracy)
-            secs.append(history.seconds_per_epoch)
-            if progress is not None:
-                progress(recipe.key, seed, history)
+        runs = [results[recipe.key, seed] for seed in range(seeds)]
+        accs = [acc for acc, _, _ in runs]
         rows.append({
             "model": recipe.key,
             "accuracy": statistics.fmean(accs),
             "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
             "reference": recipe.reference,
-            "seconds_per_epoch": statistics.median(secs),
-            "device": str(learn.device),
+            "seconds_per_epoch": statistics.median(secs for _, secs, _ in runs),
+            "device": runs[0][2],
         })
     return rows

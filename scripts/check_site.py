@@ -1,7 +1,7 @@
 """Check the built site: every page of the table of contents exists, every internal link and
 asset resolves, nothing is loaded from another host, no page shows a traceback or stderr output,
 and (with ``--browser``) each page opens in headless Chromium without a JavaScript error and
-renders its widgets.
+renders its widgets (the browser and the server come from scripts/browser.py).
 
 Usage: python scripts/check_site.py [_build/html] [--browser] [--chromium /usr/bin/chromium]
 Exits 1 and lists the problems if there are any.
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import functools
-import http.server
 import sys
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import yaml
+from browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
@@ -100,63 +99,30 @@ def check_static(site: Path, pages: list[str]) -> list[str]:
     return problems
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-# Console messages that are not faults: the theme logs this when a fresh browser profile has no
-# stored light/dark preference yet.
-BENIGN_CONSOLE = ("Got invalid theme mode",)
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-
 def check_browser(site: Path, pages: list[str], chromium: str) -> list[str]:
-    from playwright.sync_api import sync_playwright
-
     problems = []
-    server, base = _serve(site)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            for name in pages:
-                page = browser.new_page()
-                errors: list[str] = []
-                page.on("pageerror", lambda e, errors=errors: errors.append(f"page error: {e}"))
-                page.on("console", lambda m, errors=errors: errors.append(f"console: {m.text}")
-                        if m.type == "error" and not m.text.startswith(BENIGN_CONSOLE) else None)
-                page.on("requestfailed", lambda r, errors=errors: errors.append(f"failed request: {r.url}")
-                        if r.url.startswith(base) else None)
-                page.goto(f"{base}/{name}.html", wait_until="load")
-                has_widgets = WIDGET_STATE in (site / f"{name}.html").read_text(encoding="utf-8")
-                widgets = 0
-                if has_widgets:
-                    try:
-                        page.wait_for_selector(".jupyter-widgets", timeout=20000)
-                    except Exception:
-                        errors.append("widget state is embedded but no widget rendered")
-                    widgets = page.locator(".jupyter-widgets").count()
-                    if "Error displaying widget" in page.inner_text("body"):
-                        errors.append("a widget failed to display")
-                if "Traceback (most recent call last)" in page.inner_text("body"):
-                    errors.append("shows a traceback")
-                problems += [f"{name}: {e}" for e in errors]
-                status = "ok" if not errors else f"{len(errors)} problem(s)"
-                rendered = f", {widgets} widgets rendered" if has_widgets else ""
-                print(f"  browser: {name:<28} {status}{rendered}")
-                page.close()
-            browser.close()
-    finally:
-        server.shutdown()
+    with serve(site) as base, open_browser(chromium) as browser:
+        for name in pages:
+            page = browser.new_page()
+            errors = watch(page, base)
+            page.goto(f"{base}/{name}.html", wait_until="load")
+            has_widgets = WIDGET_STATE in (site / f"{name}.html").read_text(encoding="utf-8")
+            widgets = 0
+            if has_widgets:
+                try:
+                    page.wait_for_selector(".jupyter-widgets", timeout=20000)
+                except Exception:
+                    errors.append("widget state is embedded but no widget rendered")
+                widgets = page.locator(".jupyter-widgets").count()
+                if "Error displaying widget" in page.inner_text("body"):
+                    errors.append("a widget failed to display")
+            if "Traceback (most recent call last)" in page.inner_text("body"):
+                errors.append("shows a traceback")
+            problems += [f"{name}: {e}" for e in errors]
+            status = "ok" if not errors else f"{len(errors)} problem(s)"
+            rendered = f", {widgets} widgets rendered" if has_widgets else ""
+            print(f"  browser: {name:<28} {status}{rendered}")
+            page.close()
     return problems
 
 

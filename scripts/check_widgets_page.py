@@ -3,137 +3,27 @@
 Usage: ``python scripts/check_widgets_page.py [HTML_DIR]`` (default ``_build/html``): serves
 HTML_DIR on 127.0.0.1, opens ``book/widgets.html`` and, for the static explorer, presses
 ArrowRight on the bptt and the hidden slider and checks that the caption and the figure on show
-follow (the figure's ``rnnbook-bptt-B-hidden-H`` class names its setting) and that no widget
-failed to render. Exits 1 with a message when something is wrong. Needs Chromium; the
-DevTools client is tornado's websocket (installed with Jupyter). ``tests/test_widgets_browser.py``
-uses the same helpers.
+follow (the figure's ``rnnbook-bptt-B-hidden-H`` class names its setting), that no widget
+failed to render and that no JavaScript error went uncaught; then the same for the static batch
+view. (Console errors and failed requests are ``check_site.py --browser``'s to report.)
+Exits 1 with a message when something is wrong. The server and the browser (the system's
+Chromium through Playwright) come from ``browser.py``; ``tests/test_widgets_browser.py`` uses
+the same helpers on a page of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
-import http.server
-import json
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+from browser import open_browser, serve, watch
 
+VIEWPORT = {"width": 1200, "height": 1600}
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@contextlib.contextmanager
-def serve(html_dir: str | Path):
-    """Serve ``html_dir`` on 127.0.0.1 (a free port); yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(_QuietHandler, directory=str(html_dir)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class Browser:
-    """Headless Chromium, driven through the DevTools protocol over a websocket (tornado's client)."""
-
-    def __init__(self, tmp: Path):
-        self.profile = tmp / "profile"
-        if CHROMIUM is None:
-            raise RuntimeError("Chromium is not installed")
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-extensions", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
-             "--window-size=1200,1600", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = self.profile / "DevToolsActivePort"
-        deadline = time.time() + 60
-        while not (port_file.is_file() and port_file.read_text().strip()):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("Chromium did not start its DevTools server")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
-        page = next(t for t in targets if t["type"] == "page")
-        self.loop = asyncio.new_event_loop()
-        self.next_id = 0
-        self.console: list[str] = []
-        from tornado.websocket import websocket_connect
-
-        async def connect():
-            return await websocket_connect(page["webSocketDebuggerUrl"], max_message_size=64 * 2**20)
-
-        self.ws = self.loop.run_until_complete(connect())
-
-    def send(self, method: str, **params) -> dict:
-        self.next_id += 1
-        msg_id = self.next_id
-        self.ws.write_message(json.dumps({"id": msg_id, "method": method, "params": params}))
-
-        async def reply():
-            while True:
-                raw = await asyncio.wait_for(self.ws.read_message(), 60)
-                if raw is None:
-                    raise RuntimeError("the DevTools connection closed")
-                msg = json.loads(raw)
-                if msg.get("method") == "Runtime.exceptionThrown":
-                    self.console.append(json.dumps(msg["params"]["exceptionDetails"])[:500])
-                if msg.get("id") == msg_id:
-                    return msg
-
-        msg = self.loop.run_until_complete(reply())
-        if "error" in msg:
-            raise RuntimeError(f"{method}: {msg['error']}")
-        return msg["result"]
-
-    def js(self, expression: str):
-        """Evaluate ``expression`` (awaiting a promise) and return its value."""
-        result = self.send("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"JavaScript error: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def wait_for(self, expression: str, timeout: float = 60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            value = self.js(expression)
-            if value:
-                return value
-            time.sleep(0.2)
-        raise AssertionError(f"timed out waiting for: {expression}\nerrors: {self.console}")
-
-    def key(self, key: str, code: int) -> None:
-        for kind in ("rawKeyDown", "keyUp"):
-            self.send("Input.dispatchKeyEvent", type=kind, key=key, code=key,
-                      windowsVirtualKeyCode=code, nativeVirtualKeyCode=code)
-
-    def close(self) -> None:
-        self.ws.close()
-        self.loop.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-# What the page shows: the visible caption, and the visible figure's bytes.
+# What the page shows: the visible caption, and the visible figure's bytes (base64).
 VISIBLE = """
-(async () => {
+async () => {
   const root = document.querySelector('.rnnbook-static-explorer');
   const shown = el => el.offsetParent !== null && el.getBoundingClientRect().width > 0;
   const captions = [...root.querySelectorAll('.rnnbook-setting')].filter(shown);
@@ -149,30 +39,60 @@ VISIBLE = """
     out.png = btoa(s);
   }
   return out;
-})()
+}
 """
 
-RENDERED = ("(() => { const r = document.querySelector('.rnnbook-static-explorer');"
+RENDERED = ("() => { const r = document.querySelector('.rnnbook-static-explorer');"
             " return !!r && r.querySelectorAll('.noUi-handle').length === 2"
-            " && [...r.querySelectorAll('.rnnbook-setting')].some(c => c.offsetParent !== null); })()")
+            " && [...r.querySelectorAll('.rnnbook-setting')].some(c => c.offsetParent !== null); }")
+
+READOUT = "([root, i]) => document.querySelectorAll(root + ' .widget-readout')[i].textContent.trim()"
+FOCUS = ("([root, i]) => { const h = document.querySelectorAll(root + ' .noUi-handle')[i];"
+         " h.focus(); return document.activeElement === h; }")
+EXPLORER, BATCHES_VIEW = ".rnnbook-static-explorer", ".rnnbook-static-batches"
 
 
-def press_right(browser: Browser, slider: int) -> None:
-    """Focus the handle of slider ``slider`` (0: bptt, 1: hidden) and press ArrowRight."""
-    assert browser.js(f"(() => {{ const h = document.querySelectorAll('.rnnbook-static-explorer "
-                      f".noUi-handle')[{slider}]; h.focus(); return document.activeElement === h; }})()")
-    browser.key("ArrowRight", 39)
+def wait_for(page, expression: str, arg=None, timeout: float = 60) -> None:
+    """Wait until ``expression`` (a JavaScript function of ``arg``) returns something true."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(expression, arg=arg, timeout=timeout * 1000, polling=200)
+    except PlaywrightTimeout:
+        raise AssertionError(f"timed out after {timeout:g} s waiting for: {expression} ({arg})") from None
 
 
+def open_page(browser, url: str, base: str):
+    """A new page on ``url`` with its faults recorded (see ``browser.watch``), once the static
+    explorer has rendered; returns (page, faults), the list filling up as faults happen."""
+    page = browser.new_page(viewport=VIEWPORT)
+    errors = watch(page, base)
+    page.goto(url, wait_until="load")
+    wait_for(page, RENDERED)
+    return page, errors
 
-def readouts(browser: Browser) -> list[str]:
-    return browser.js("[...document.querySelectorAll('.rnnbook-static-explorer .widget-readout')]"
-                      ".map(r => r.textContent.trim())")
+
+def js_errors(faults: list[str]) -> list[str]:
+    """The uncaught JavaScript errors among a page's faults."""
+    return [f for f in faults if f.startswith("page error:")]
 
 
-def shown(browser: Browser) -> dict:
+def press_right(page, slider: int, root: str = EXPLORER) -> None:
+    """Focus the handle of slider ``slider`` (explorer: 0 bptt, 1 hidden) and press ArrowRight,
+    a real key press as a reader's keyboard would make it."""
+    if not page.evaluate(FOCUS, [root, slider]):
+        raise AssertionError(f"could not focus slider {slider} of {root}")
+    page.keyboard.press("ArrowRight")
+
+
+def readouts(page) -> list[str]:
+    return page.evaluate(f"() => [...document.querySelectorAll('{EXPLORER} .widget-readout')]"
+                         ".map(r => r.textContent.trim())")
+
+
+def shown(page) -> dict:
     """The static explorer's visible caption(s), figure setting(s), readouts and errors."""
-    state = browser.js(VISIBLE)
+    state = page.evaluate(VISIBLE)
     problems = []
     if state["errors"]:
         problems.append(f"{state['errors']} widget(s) failed to render")
@@ -198,31 +118,30 @@ def check_follows(state: dict) -> tuple[int, int]:
     return int(b), int(h)
 
 
-def move(browser: Browser, slider: int) -> None:
-    """Press ArrowRight on slider ``slider`` (0: bptt, 1: hidden) and wait for its readout to change."""
-    before = readouts(browser)[slider]
-    press_right(browser, slider)
-    browser.wait_for(f"(() => document.querySelectorAll('.rnnbook-static-explorer .widget-readout')"
-                     f"[{slider}].textContent.trim() !== {json.dumps(before)})()", timeout=10)
+def move(page, slider: int, root: str = EXPLORER) -> None:
+    """Press ArrowRight on slider ``slider`` and wait for its readout to change."""
+    before = page.evaluate(READOUT, [root, slider])
+    press_right(page, slider, root)
+    wait_for(page, f"args => ({READOUT})(args) !== args[2]", [root, slider, before], timeout=10)
 
 
-BATCHES = """
-(() => {
-  const root = document.querySelector('.rnnbook-static-batches');
+BATCHES = f"""
+() => {{
+  const root = document.querySelector('{BATCHES_VIEW}');
   if (!root) return null;
   const texts = [...root.querySelectorAll('pre')].filter(p => p.offsetParent !== null)
                   .map(p => p.textContent);
-  return {readout: root.querySelector('.widget-readout').textContent.trim(), texts};
-})()
+  return {{readout: root.querySelector('.widget-readout').textContent.trim(), texts}};
+}}
 """
 
 
-def check_batches(browser: Browser) -> list[int] | None:
+def check_batches(page) -> list[int] | None:
     """If the page has a static batch view: press ArrowRight on its slider and check that the
     text on show is the one for the new bptt. Returns the bptt values seen (None: no such view)."""
     seen = []
     for step in range(2):
-        state = browser.js(BATCHES)
+        state = page.evaluate(BATCHES)
         if state is None:
             return None
         if len(state["texts"]) != 1:
@@ -233,40 +152,31 @@ def check_batches(browser: Browser) -> list[int] | None:
                                  f"({state['readout']})")
         seen.append(int(m.group(1)))
         if step == 0:
-            focused = browser.js("(() => { const h = document.querySelector("
-                                 "'.rnnbook-static-batches .noUi-handle');"
-                                 " h.focus(); return document.activeElement === h; })()")
-            if not focused:
-                raise AssertionError("could not focus the batch view's slider")
-            browser.key("ArrowRight", 39)
-            browser.wait_for("(() => document.querySelector('.rnnbook-static-batches .widget-readout')"
-                             f".textContent.trim() !== '{seen[0]}')()", timeout=10)
+            move(page, 0, BATCHES_VIEW)
     if seen[1] <= seen[0]:
         raise AssertionError(f"the batch view did not move on: {seen}")
     return seen
 
 
-def check_page(url: str) -> list[tuple[int, int]]:
-    """Open ``url``, move both sliders, check the figure follows; returns the settings seen."""
-    with tempfile.TemporaryDirectory() as tmp:
-        browser = Browser(Path(tmp))
-        try:
-            browser.send("Runtime.enable")
-            browser.send("Page.enable")
-            browser.send("Page.navigate", url=url)
-            browser.wait_for(RENDERED)
-            seen = [check_follows(shown(browser))]
-            for slider in (0, 1):
-                move(browser, slider)
-                seen.append(check_follows(shown(browser)))
-            if seen[1][0] == seen[0][0] or seen[2][1] == seen[1][1]:
-                raise AssertionError(f"a slider moved but the setting on show did not: {seen}")
-            batches = check_batches(browser)
-            if batches is not None:
-                print(f"batch view OK: bptt {batches[0]} -> {batches[1]}")
-            return seen
-        finally:
-            browser.close()
+def check_page(browser, url: str, base: str) -> list[tuple[int, int]]:
+    """Open ``url``, move both sliders, check the figure follows and the batch view too, and that
+    no JavaScript error went uncaught; returns the settings seen."""
+    page, faults = open_page(browser, url, base)
+    try:
+        seen = [check_follows(shown(page))]
+        for slider in (0, 1):
+            move(page, slider)
+            seen.append(check_follows(shown(page)))
+        if seen[1][0] == seen[0][0] or seen[2][1] == seen[1][1]:
+            raise AssertionError(f"a slider moved but the setting on show did not: {seen}")
+        batches = check_batches(page)
+        if batches is not None:
+            print(f"batch view OK: bptt {batches[0]} -> {batches[1]}")
+        if js_errors(faults):
+            raise AssertionError("JavaScript errors: " + "; ".join(js_errors(faults)))
+        return seen
+    finally:
+        page.close()
 
 
 def main(argv: list[str]) -> int:
@@ -275,12 +185,14 @@ def main(argv: list[str]) -> int:
     if not page.is_file():
         print(f"no {page}: build the book first", file=sys.stderr)
         return 1
-    with serve(html_dir) as base:
-        try:
-            seen = check_page(f"{base}/book/widgets.html")
-        except (AssertionError, RuntimeError) as e:
-            print(f"widgets page check FAILED: {e}", file=sys.stderr)
-            return 1
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        with serve(html_dir) as base, open_browser() as browser:
+            seen = check_page(browser, f"{base}/book/widgets.html", base)
+    except (AssertionError, RuntimeError, PlaywrightError) as e:
+        print(f"widgets page check FAILED: {e}", file=sys.stderr)
+        return 1
     path = " -> ".join(f"bptt {b}, hidden {h}" for b, h in seen)
     print(f"widgets page OK: the sliders moved through {path}")
     return 0

@@ -18,8 +18,11 @@ tar xzf requirejs-$REQUIREJS.tgz -C rq
 tar xzf mathjax-$MATHJAX.tgz -C mj
 rm -rf "$dest" && mkdir -p "$dest"
 cp hm/package/dist/embed-amd.js "$dest/"
-# the font files the bundle's CSS refers to (Font Awesome, for button icons)
-find hm/package/dist -maxdepth 1 -regex '.*\.\(woff2?\|ttf\|eot\|svg\)' -exec cp {} "$dest/" \;
+# the font files the bundle's CSS refers to (Font Awesome, for button icons), where the bundle
+# looks for them: relative to require.js's base URL (book/_static/widgets-base.js sets it)
+fonts="$dest/@jupyter-widgets/html-manager/dist"
+mkdir -p "$fonts"
+find hm/package/dist -maxdepth 1 -regex '.*\.\(woff2?\|ttf\|eot\|svg\)' -exec cp {} "$fonts/" \;
 cp rq/package/require.js "$dest/require.js"
 # MathJax: the TeX-to-HTML bundle, its fonts, and the parts it loads on demand (not speech)
 mkdir -p "$dest/mathjax/output/chtml/fonts" "$dest/mathjax/input/tex"

@@ -38,3 +38,16 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
         main(argv)
     assert e.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_compare_gives_the_same_numbers_with_two_workers():
+    from rnnbook.experiments import compare
+
+    seen = []
+    one = compare(["fc3"], seeds=2)
+    two = compare(["fc3"], seeds=2, workers=2, progress=lambda key, seed, acc: seen.append((key, seed)))
+    assert [r["accuracy"] for r in one] == [r["accuracy"] for r in two]
+    assert one[0]["accuracy_sd"] == two[0]["accuracy_sd"] > 0
+    assert sorted(seen) == [("fc3", 0), ("fc3", 1)]
+    with pytest.raises(ValueError, match="workers must be a positive int"):
+        compare(["fc3"], workers=0)

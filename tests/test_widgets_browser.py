@@ -2,34 +2,32 @@
 
 Builds a one-page book in a temporary folder (a notebook that shows ``static_explorer`` of a
 small made-up grid of results, with the site's vendored widget JavaScript), serves it on
-127.0.0.1, opens it in headless Chromium and drives it through the DevTools protocol: it presses
-ArrowRight on the sliders' handles, as a reader's keyboard would, and checks that the figure on
-show is, byte for byte, the precomputed PNG of the new setting.
+127.0.0.1, opens it in headless Chromium and drives it with Playwright (the helpers of
+``scripts/check_widgets_page.py`` and ``scripts/browser.py``): it presses ArrowRight on the
+sliders' handles, as a reader's keyboard would, and checks that the figure on show is, byte for
+byte, the precomputed PNG of the new setting.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("check_widgets_page",
-                                               ROOT / "scripts" / "check_widgets_page.py")
-page_check = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(page_check)
-CHROMIUM = page_check.CHROMIUM
+sys.path.insert(0, str(ROOT / "scripts"))
+import browser  # noqa: E402
+import check_widgets_page as page_check  # noqa: E402
+
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 
 # Made-up results: 3 bptt values x 3 hidden sizes, 2 epochs; run both in the notebook and here.
 FAKE_RESULTS = textwrap.dedent("""
@@ -101,54 +99,52 @@ def _build_tiny_book(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    pytest.importorskip("playwright.sync_api")
     html_dir = _build_tiny_book(tmp_path_factory.mktemp("tinybook"))
-    with page_check.serve(html_dir) as base:
-        yield f"{base}/index.html"
+    with browser.serve(html_dir) as base:
+        yield base
 
 
 @pytest.fixture
-def browser(tmp_path):
-    b = page_check.Browser(tmp_path)
-    yield b
-    b.close()
+def opened(site):
+    """The tiny book's page in headless Chromium, the explorer rendered, and the list that fills
+    up with the page's faults (JavaScript errors, console errors, failed requests)."""
+    with browser.open_browser() as chrome:
+        yield page_check.open_page(chrome, f"{site}/index.html", site)
 
 
 def _sha(png_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(png_b64)).hexdigest()
 
 
-def test_sliders_pick_the_precomputed_figures_in_the_browser(site, browser):
+def test_sliders_pick_the_precomputed_figures_in_the_browser(opened):
     from rnnbook.widgets import setting_png
 
+    page, faults = opened
     results = _fake_results()
     expected = {(b, h): hashlib.sha256(setting_png(results, b, h)).hexdigest()
                 for b in results.bptts for h in results.hiddens}
     assert len(set(expected.values())) == len(expected)  # every setting has its own figure
 
-    browser.send("Runtime.enable")
-    browser.send("Page.enable")
-    browser.send("Page.navigate", url=site)
-    browser.wait_for(page_check.RENDERED)
-
     # shown() fails on a widget that did not render, on no heatmap, or on more than one figure on show
-    start = page_check.shown(browser)
+    start = page_check.shown(page)
     assert page_check.check_follows(start) == (10, 32) and start["sliders"] == ["10", "32"]
     assert _sha(start["png"]) == expected[10, 32]
 
-    page_check.move(browser, 0)  # ArrowRight on bptt: 10 -> 20
-    moved = page_check.shown(browser)
+    page_check.move(page, 0)  # ArrowRight on bptt: 10 -> 20
+    moved = page_check.shown(page)
     assert page_check.check_follows(moved) == (20, 32), moved
     assert moved["captions"][0].startswith("bptt 20, hidden 32: accuracy 75.0%after 2 epochs, 10 batches")
     assert _sha(moved["png"]) == expected[20, 32]
 
-    page_check.move(browser, 1)  # ArrowRight on hidden: 32 -> 64, inside the bptt-20 stack
-    moved = page_check.shown(browser)
+    page_check.move(page, 1)  # ArrowRight on hidden: 32 -> 64, inside the bptt-20 stack
+    moved = page_check.shown(page)
     assert page_check.check_follows(moved) == (20, 64), moved
     assert _sha(moved["png"]) == expected[20, 64]
 
-    page_check.press_right(browser, 1)  # already at the last hidden size: nothing changes
-    time.sleep(0.5)
-    assert page_check.check_follows(page_check.shown(browser)) == (20, 64)
-    assert page_check.check_batches(browser) == [5, 10]  # the batch view moves on too
+    page_check.press_right(page, 1)  # already at the last hidden size: nothing changes
+    page.wait_for_timeout(500)
+    assert page_check.check_follows(page_check.shown(page)) == (20, 64)
+    assert page_check.check_batches(page) == [5, 10]  # the batch view moves on too
     # the one known page error comes from sphinx-thebe's script included twice (not from widgets)
-    assert [e for e in browser.console if "THEBE_JS_URL" not in e] == []
+    assert [e for e in page_check.js_errors(faults) if "THEBE_JS_URL" not in e] == []

@@ -1,0 +1,81 @@
+"""Headless Chromium for the site checks, in one place: a local web server for a built site, the
+system's Chromium driven by Playwright, and the faults a page may report. Used by
+``check_site.py --browser`` and ``check_widgets_page.py`` (and through it by the tests).
+
+Playwright is imported only when a browser is opened, so the scripts' other checks need only
+the standard library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+"""The system's Chromium (None when there is none); Playwright's own browsers are never used."""
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+# Console messages that are not faults: the theme logs this when a fresh browser profile has no
+# stored light/dark preference yet.
+BENIGN_CONSOLE = ("Got invalid theme mode",)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser hung up: no matter
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def serve(site: str | Path) -> Iterator[str]:
+    """Serve the folder ``site`` on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def open_browser(chromium: str | None = None):
+    """Headless Chromium (``chromium``, or the system's) through Playwright; yields the Browser."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = chromium or CHROMIUM
+    if chromium is None:
+        raise RuntimeError("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def watch(page, base: str) -> list[str]:
+    """Start recording the faults of ``page``: uncaught JavaScript errors, console errors (but
+    BENIGN_CONSOLE) and failed requests to ``base`` (the local server). Returns the list that
+    fills up as they happen."""
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}")
+            if m.type == "error" and not m.text.startswith(BENIGN_CONSOLE) else None)
+    page.on("requestfailed", lambda r: errors.append(f"failed request: {r.url}")
+            if r.url.startswith(base) else None)
+    return errors
