@@ -204,6 +204,14 @@ def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
     return loss, correct, y.numel()
 
 
+def _loss(model: nn.Module, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss of :func:`loss_and_correct` alone, for training: the argmax that counts the
+    correct predictions costs about 6% of a step of the stateful RNN on the CPU."""
+    if getattr(model, "predicts_last", False):
+        return F.cross_entropy(out, y[:, -1])
+    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+
+
 def _param_groups(model: nn.Module, wd: float) -> list[dict]:
     """Weight decay on weight matrices and embeddings, none on biases and batchnorm."""
     decay, no_decay, seen = [], [], set()
@@ -301,7 +309,7 @@ class Learner:
                 losses = []
                 for i, (x, y) in enumerate(self._batches(self.train_dl)):
                     out = self.model(x)
-                    loss, _, _ = loss_and_correct(self.model, out, y)
+                    loss = _loss(self.model, out, y)
                     extra = getattr(self.model, "extra_loss", None)
                     total = loss + extra if extra is not None else loss
                     opt.zero_grad(set_to_none=True)
