@@ -8,6 +8,7 @@ per split, and cuts a stream into the batches a language model learns from.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -238,6 +239,12 @@ class LMLoader:
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         for start in range(0, self.row_len, self.bptt):
             yield self.x[:, start : start + self.bptt], self.y[:, start : start + self.bptt]
+
+    def to(self, device: str | torch.device) -> LMLoader:
+        """The same batches with the rows moved to ``device`` once, instead of batch by batch."""
+        moved = copy.copy(self)
+        moved.x, moved.y = self.x.to(device), self.y.to(device)
+        return moved
 
     @property
     def n_tokens(self) -> int:

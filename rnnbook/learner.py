@@ -189,27 +189,22 @@ def _default_reporter() -> Reporter:
     return NotebookReporter() if _in_notebook() else TextReporter()
 
 
+def _scored(model: nn.Module, out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Predictions and targets as (n, vocab) and (n,): the last target of each row for a model
+    with ``predicts_last = True``, every target otherwise."""
+    if getattr(model, "predicts_last", False):
+        return out, y[:, -1]
+    return out.reshape(-1, out.shape[-1]), y.reshape(-1)
+
+
 def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Mean cross-entropy, number of correct predictions and number of scored tokens.
 
     A model with ``predicts_last = True`` is scored on the last target of each row only.
     """
-    if getattr(model, "predicts_last", False):
-        y = y[:, -1]
-    else:
-        out, y = out.reshape(-1, out.shape[-1]), y.reshape(-1)
-    loss = F.cross_entropy(out, y)
-    correct = (out.argmax(-1) == y).sum()
-    return loss, correct, y.numel()
-
-
-def _loss(model: nn.Module, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The loss of :func:`loss_and_correct` alone, for training: the argmax that counts the
-    correct predictions costs about 6% of a step of the stateful RNN on the CPU."""
-    if getattr(model, "predicts_last", False):
-        return F.cross_entropy(out, y[:, -1])
-    return F.cross_entropy(out.reshape(-1, out.shape[-1]), y.reshape(-1))
+    out, y = _scored(model, out, y)
+    return F.cross_entropy(out, y), (out.argmax(-1) == y).sum(), y.numel()
 
 
 def _param_groups(model: nn.Module, wd: float) -> list[dict]:
@@ -232,7 +227,9 @@ class Learner:
                  device: str | torch.device | None = None):
         self.device = torch.device(device) if device is not None else default_device()
         self.model = model.to(self.device)
-        self.train_dl, self.valid_dl = train_dl, valid_dl
+        # loaders that can (LMLoader) move their data to the device once, not every batch
+        self.train_dl, self.valid_dl = (dl.to(self.device) if hasattr(dl, "to") else dl
+                                        for dl in (train_dl, valid_dl))
 
     def _reset(self) -> None:
         reset = getattr(self.model, "reset", None)
@@ -309,7 +306,7 @@ class Learner:
                 losses = []
                 for i, (x, y) in enumerate(self._batches(self.train_dl)):
                     out = self.model(x)
-                    loss = _loss(self.model, out, y)
+                    loss = F.cross_entropy(*_scored(self.model, out, y))  # no argmax: not needed
                     extra = getattr(self.model, "extra_loss", None)
                     total = loss + extra if extra is not None else loss
                     opt.zero_grad(set_to_none=True)

@@ -160,3 +160,11 @@ def test_show_batch_prints_rows_as_text(data):
     assert lines[0].startswith("  0  xxbos eight thousand one") and lines[0].endswith("...")
     with pytest.raises(ValueError, match="2-D"):
         show_batch(x[0], data.vocab)
+
+
+def test_moving_a_loader_keeps_its_batches(data):
+    dl = LMLoader(data.valid, bs=16, bptt=30)
+    moved = dl.to("cpu")
+    assert moved is not dl and len(moved) == len(dl)
+    for (x1, y1), (x2, y2) in zip(dl, moved, strict=True):
+        assert torch.equal(x1, x2) and torch.equal(y1, y2)
