@@ -20,6 +20,7 @@ from torch import nn
 from . import models
 from .data import HumanNumbers, load_human_numbers
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
+from .strong import CopyGRU
 
 __all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
 
@@ -72,6 +73,8 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            reference=0.759, reference_source=_FASTBOOK),
     Recipe("lstm2_reg", "regularised LSTM", models.RegularizedLSTM, bptt=16, epochs=30, lr=3e-3,
            wd=0.1, reference=0.869, reference_source=_FASTBOOK),
+    Recipe("copy_gru", "GRU + copy head", CopyGRU, bptt=20, epochs=4, lr=1e-2, bs=16,
+           reference=None),
 ]}
 
 

@@ -1,14 +1,16 @@
 """Beyond the lesson: a GRU that can look back and copy.
 
-When we count, the next number is mostly the previous one said again: "eight thousand one
-hundred twelve , eight thousand one hundred thirteen". A GRU has to carry "eight" in its
-state across the whole number and, worse, has never seen "eight thousand" in training, so
-it guesses. :class:`CopyGRU` adds a pointer: at each position it attends to the positions it
-has already read (those of the current window and a detached memory of the previous
-window) and proposes to copy the token that *followed* the position it attends to. Copying
-does not care which word it copies, so it works for words the model never saw in that slot.
-A learned gate mixes the copy proposal with the GRU's own prediction (which handles what
-changes from one number to the next: the units word, the carries).
+When we count, the next number mostly repeats the previous one: "eight thousand one hundred
+twelve , eight thousand one hundred thirteen". The lesson's GRU must carry "eight" in its
+state through the whole number and has never seen "eight thousand" in training (1..7999), so
+after "," it guesses the thousands digit, and after "eight" it expects "hundred".
+
+:class:`CopyGRU` adds a copy head, an *induction head*: at each position it looks for an
+earlier position that reads the same (same token, same token before it), such as the "," or
+the "eight" that began the previous number, and proposes to copy the token that followed
+it. The match compares tokens with tokens, whatever they are, so it works for words the
+model never saw in that place. A learned gate mixes the copy with the GRU's own prediction,
+which handles what changes from one number to the next (the units word, the carries).
 """
 
 from __future__ import annotations
@@ -23,20 +25,24 @@ __all__ = ["CopyGRU"]
 
 
 class CopyGRU(StatefulMixin, nn.Module):
-    """A stateful GRU with a copy head (pointer-generator) over the recent tokens.
+    """A stateful GRU language model with a copy head over the last ``mem_len`` tokens.
 
-    - ``i_h``, ``rnn``, ``h_o``: the GRU language model of the lesson (the *generator*);
-    - ``q``, ``k``: a query from the state at position ``t`` and keys from the states at
-      earlier positions ``s``; the weights ``softmax(q·k / sqrt(d) + bias[t - s])`` say which
-      earlier position is "the same place in the previous number";
-    - the copy distribution puts each weight on the token that followed ``s`` (token
-      ``s + 1 <= t``, so a prediction never sees its own target);
-    - ``gate``: how much to trust the copy, from the state and the copied token.
+    - ``i_h``, ``rnn``, ``h_o``: the GRU of the lesson, the *generator*;
+    - ``q``, ``k``: the query at position ``t`` and the key at an earlier position ``s`` are
+      made of two blocks, one from the token and one from the token before it; a block
+      only meets its own kind (token with token, previous with previous), and a learned
+      bias per distance ``t - s`` breaks ties in favour of the previous number;
+    - the copy puts the attention weight of ``s`` on the token that *followed* ``s``. Only
+      ``s < t`` are attended, so that token is at or before ``t``: a prediction never sees
+      its target. A "sink" lets the head attend nowhere (say, at the very first token);
+    - ``gate``: how much to trust the copy, from the GRU output, the token and the copied
+      token; the generator also sees the copied token (``c_h``), so it can, say, turn a
+      copied "thirty" into "forty" after "thirty nine".
 
-    The output is the log of the mixed probabilities (rows sum to one), so the learner's
-    cross-entropy and argmax work unchanged. ``mem_len`` positions of the previous window
-    (states detached, tokens) are kept so attention at the start of a window still sees
-    the previous number; ``reset()`` forgets them with the GRU state.
+    The output is the log of the mixed probabilities (each row sums to one), so the learner's
+    cross-entropy and accuracy work unchanged. The last ``mem_len + 1`` tokens read are kept
+    from one batch to the next, so the head at the start of a window still sees the previous
+    number; ``reset()`` forgets them with the GRU state.
     """
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1, d_key: int = 32,
@@ -47,23 +53,41 @@ class CopyGRU(StatefulMixin, nn.Module):
         self.rnn = nn.GRU(n_hidden, n_hidden, n_layers, batch_first=True)
         self.drop = nn.Dropout(p)
         self.h_o = nn.Linear(n_hidden, vocab_size)
-        self.q = nn.Linear(2 * n_hidden, d_key)
-        self.k = nn.Linear(2 * n_hidden, d_key)
+        self.c_h = nn.Linear(n_hidden, n_hidden)
+        self.q = nn.ModuleList([nn.Linear(n_hidden, d_key), nn.Linear(n_hidden, d_key)])  # token, previous
+        self.k = nn.ModuleList([nn.Linear(n_hidden, d_key), nn.Linear(n_hidden, d_key)])
         self.dist_bias = nn.Parameter(torch.zeros(mem_len + 1))
-        self.sink = nn.Parameter(torch.zeros(()))  # logit of "attend nowhere"
+        self.sink = nn.Parameter(torch.zeros(()))  # the score of "attend nowhere"
         self.gate = nn.Linear(3 * n_hidden, 1)
-        self.mem: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.mem: torch.Tensor | None = None  # the last tokens read
 
     def reset(self) -> None:
         """Forget the GRU state and the memory of the previous window."""
         super().reset()
         self.mem = None
 
-    def _memory(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The kept (tokens, features) of the previous window, or empty ones."""
-        if self.mem is None or self.mem[0].shape[0] != x.shape[0] or self.mem[0].device != x.device:
-            return x.new_zeros(x.shape[0], 0), torch.zeros(x.shape[0], 0, 2 * self.n_hidden, device=x.device)
+    def _memory(self, x: torch.Tensor) -> torch.Tensor:
+        """The kept tokens of the previous windows (none after a reset or a new batch size)."""
+        if self.mem is None or self.mem.shape[0] != x.shape[0] or self.mem.device != x.device:
+            return x.new_zeros(x.shape[0], 0)
         return self.mem
+
+    def attention(self, toks: torch.Tensor, n_queries: int) -> torch.Tensor:
+        """Copy-head weights (bs, n_queries, len - 1) of the last ``n_queries`` positions of
+        ``toks`` (bs, len) over the positions before them. Weight ``[b, t, s]`` goes to the
+        token ``toks[b, s + 1]``; the weights of a row sum to at most one (the rest: nowhere)."""
+        bs, n = toks.shape
+        emb = self.i_h(toks)
+        prev = torch.cat([torch.zeros_like(emb[:, :1]), emb[:, :-1]], 1)  # zeros: unknown
+        query = torch.cat([q(e[:, n - n_queries:]) for q, e in zip(self.q, (emb, prev), strict=True)], -1)
+        keys = torch.cat([k(e[:, :-1]) for k, e in zip(self.k, (emb, prev), strict=True)], -1)
+        scores = query @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5  # (bs, n_queries, n - 1)
+        pos = torch.arange(n, device=toks.device)
+        dist = pos[n - n_queries:, None] - pos[None, :-1]  # t - s
+        scores = scores + self.dist_bias[dist.clamp(0, self.mem_len)]
+        scores = scores.masked_fill((dist < 1) | (dist > self.mem_len), float("-inf"))
+        sink = self.sink.expand(bs, n_queries, 1)
+        return torch.softmax(torch.cat([sink, scores], -1), -1)[..., 1:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bs, T = x.shape
@@ -72,31 +96,15 @@ class CopyGRU(StatefulMixin, nn.Module):
         res, h = self.rnn(emb, h)
         self._keep(h)
         res = self.drop(res)
-        feats = torch.cat([res, emb], -1)  # (bs, T, 2H): what the model knows at each position
-        mem_tok, mem_feats = self._memory(x)
-        M = mem_tok.shape[1]
-        toks = torch.cat([mem_tok, x], 1)  # (bs, M+T)
-        all_feats = torch.cat([mem_feats, feats], 1)
-        self.mem = (toks[:, -self.mem_len:], all_feats[:, -self.mem_len:].detach())
+        toks = torch.cat([self._memory(x), x], 1)  # memory, then this window
+        # one token more than the head reaches back, to know the token before the oldest key
+        self.mem = toks[:, -self.mem_len - 1:]
 
-        # Position s (in memory + window) proposes token s+1; t (at M+t) may use s < M+t only.
-        nxt = toks[:, 1:]  # (bs, M+T-1): the token that followed each position
-        keys = self.k(all_feats[:, :-1])
-        query = self.q(feats)
-        scores = query @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5  # (bs, T, M+T-1)
-        t_pos = torch.arange(T, device=x.device)[:, None] + M
-        s_pos = torch.arange(M + T - 1, device=x.device)[None, :]
-        dist = t_pos - s_pos  # >= 1 where allowed
-        allowed = (dist >= 1) & (dist <= self.mem_len)
-        scores = scores + self.dist_bias[dist.clamp(0, self.mem_len)]
-        scores = scores.masked_fill(~allowed, float("-inf"))
-        sink = self.sink.expand(bs, T, 1)
-        attn = torch.softmax(torch.cat([sink, scores], -1), -1)[..., 1:]  # weights on the sink dropped
-        vocab = self.h_o.out_features
-        copy = torch.zeros(bs, T, vocab, device=x.device).scatter_add_(
-            2, nxt[:, None, :].expand(bs, T, -1), attn)
-        copy = copy / attn.sum(-1, keepdim=True).clamp_min(1e-8)  # a distribution over the vocab
+        attn = self.attention(toks, T)
+        mass = attn.sum(-1, keepdim=True)
+        copy = torch.zeros(bs, T, self.h_o.out_features, device=x.device).scatter_add_(
+            2, toks[:, None, 1:].expand(bs, T, -1), attn) / mass.clamp_min(1e-8)  # sums to one
         copied = copy @ self.i_h.weight  # the (expected) embedding of the copied token
-        g = torch.sigmoid(self.gate(torch.cat([res, emb, copied], -1))) * attn.sum(-1, keepdim=True)
-        probs = g * copy + (1 - g) * F.softmax(self.h_o(res), -1)
-        return torch.log(probs.clamp_min(1e-8))
+        g = torch.sigmoid(self.gate(torch.cat([res, emb, copied], -1))) * mass
+        gen = F.softmax(self.h_o(res + self.c_h(copied)), -1)
+        return torch.log((g * copy + (1 - g) * gen).clamp_min(1e-8))
