@@ -4,10 +4,13 @@ Builds the book (``jupyter-book build --all -W --keep-going .``), times it, and 
 ``book/_data/chapter_times.json`` from the build's ``_build/exec_times.json``.
 
 Usage: python scripts/record_build_times.py
+       python scripts/record_build_times.py --from-build _build --build-seconds 240
+         (record an existing build's times instead of building again)
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import os
@@ -42,16 +45,26 @@ def _cpu() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 
-def main() -> int:
-    jb = Path(sys.executable).with_name("jupyter-book")
-    start = time.perf_counter()
-    result = subprocess.run([str(jb), "build", "--all", "-W", "--keep-going", str(ROOT)],
-                            capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        print(result.stdout[-4000:], result.stderr[-4000:])
-        return result.returncode
-    rows = json.loads((ROOT / "_build" / "exec_times.json").read_text())
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from-build", help="a finished build folder (holding exec_times.json)")
+    parser.add_argument("--build-seconds", type=float, help="how long that build took")
+    args = parser.parse_args(argv)
+    if args.from_build:
+        if args.build_seconds is None:
+            parser.error("--from-build needs --build-seconds")
+        build, seconds = Path(args.from_build), args.build_seconds
+    else:
+        jb = Path(sys.executable).with_name("jupyter-book")
+        start = time.perf_counter()
+        result = subprocess.run([str(jb), "build", "--all", "-W", "--keep-going", str(ROOT)],
+                                capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            print(result.stdout[-4000:], result.stderr[-4000:])
+            return result.returncode
+        build = ROOT / "_build"
+    rows = json.loads((build / "exec_times.json").read_text())
     order = {name: i for i, name in enumerate(_toc_order())}
     rows.sort(key=lambda r: order.get(r["chapter"], len(order)))
     record = {
