@@ -2,7 +2,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from rnnbook import LMLoader, build, load_human_numbers
+from rnnbook import LMLoader, build
 from rnnbook.analysis import (
     SLOTS,
     breakdown,
@@ -13,20 +13,6 @@ from rnnbook.analysis import (
     state_projection,
 )
 from rnnbook.data import number_lines, tokenize
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one CPU thread is as fast as two, and far faster on a busy machine."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_human_numbers()
 
 
 def ids(text, vocab):

@@ -12,8 +12,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnbook import load_human_numbers
-
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trainers.py"
 # One torch thread: on a small machine shared with other jobs, two threads can be ten times slower.
 TINY = ["--epochs", "1", "--repeats", "1", "--hidden", "16", "--threads", "1", "--no-warmup", "--quiet"]
@@ -30,11 +28,6 @@ def bench():
     yield module
     del sys.modules["bench_trainers"]
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_human_numbers()
 
 
 @pytest.fixture(scope="module")

@@ -43,11 +43,6 @@ def test_number_to_words_refuses_bad_input(bad):
         number_to_words(bad)
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_human_numbers()
-
-
 def test_streams_have_the_lessons_lengths(data):
     assert len(data.valid) == 13017
     assert data.valid[0].item() == data.vocab.stoi[BOS]

@@ -3,13 +3,8 @@ import io
 import pytest
 import torch
 
-from rnnbook import build, load_human_numbers, train
+from rnnbook import build, train
 from rnnbook.learner import History, Learner, SilentReporter, TextReporter, default_device, loss_and_correct
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_human_numbers()
 
 
 def test_a_short_run_lowers_the_loss(data):

@@ -9,15 +9,6 @@ from rnnbook.strong import CopyGRU
 V, H, BS, T = 40, 16, 3, 9
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one CPU thread is as fast as two, and far faster on a busy machine."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
-
-
 def make(**kw) -> CopyGRU:
     torch.manual_seed(0)
     return CopyGRU(V, H, **kw).eval()

@@ -7,28 +7,13 @@ import time
 
 import ipywidgets as widgets
 import pytest
-import torch
 
 import rnnbook.widgets as rw
-from rnnbook import load_human_numbers, train
+from rnnbook import train
 from rnnbook.learner import History, SilentReporter
 from rnnbook.widgets import Explorer, SweepResults, static_explorer, sweep
 
 TINY = {"model": "gru2", "bptt": 35, "hidden": 8, "epochs": 1, "bs": 64}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one CPU thread is as fast as two, and far faster on a busy machine."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return load_human_numbers()
 
 
 @pytest.fixture
