@@ -45,7 +45,7 @@ def plot_histories(histories: dict[str, History], figsize: tuple[float, float] =
                      label=f"{label} valid" if legend else "valid")
         ax_acc.plot(epochs, h.column("accuracy"), "o-", color=color, ms=3, label=label)
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy", ylim=(0, 1))
+    ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy", ylim=(0, 1.03))
     ax_loss.legend(fontsize=8)
     if legend:
         ax_acc.legend(fontsize=8)

@@ -122,7 +122,7 @@ def curves_png(history: History | None, others: Sequence[History] = (), title: s
     if loss_max is not None:
         ax_loss.set_ylim(0, loss_max)
     ax_loss.set(xlabel="epoch", title="loss")
-    ax_acc.set(xlabel="epoch", title="validation accuracy", ylim=(0, 1))
+    ax_acc.set(xlabel="epoch", title="validation accuracy", ylim=(0, 1.03))
     if history is not None and history.batch_losses:
         ax_loss.legend(fontsize=7, loc="upper right")
     for ax in (ax_loss, ax_acc):
