@@ -29,19 +29,19 @@ elsewhere psutil sampling; ``tracemalloc`` cannot see torch's allocations).
 fastai is not a dependency of rnnbook. Install it in its own virtual environment beside the
 CPU build of torch, without letting pip pull another torch::
 
-    python3 -m venv /work/venv-bench
-    /work/venv-bench/bin/pip install torch==2.13.0
-    /work/venv-bench/bin/pip install fastai==2.8.12 torch==2.13.0
-    /work/venv-bench/bin/pip install -e /work/main
-    /work/venv-bench/bin/pip uninstall -y torchvision   # fastai pulls a CUDA-linked torchvision
+    python3 -m venv .venv-bench
+    .venv-bench/bin/pip install torch==2.13.0
+    .venv-bench/bin/pip install fastai==2.8.12 torch==2.13.0
+    .venv-bench/bin/pip install -e .
+    .venv-bench/bin/pip uninstall -y torchvision   # fastai pulls a CUDA-linked torchvision
                                                         # that fails to import; the text API
                                                         # does not need it
 
 Run (``--ways rnnbook,bare`` runs without fastai; a missing fastai is skipped with a note)::
 
-    /work/venv-bench/bin/python benchmarks/bench_trainers.py --threads 1
-    /work/venv-bench/bin/python benchmarks/bench_trainers.py --threads 1 --json --out results.json
-    /work/venv/bin/python benchmarks/bench_trainers.py --ways rnnbook,bare --epochs 2 --repeats 1
+    .venv-bench/bin/python benchmarks/bench_trainers.py --threads 1
+    .venv-bench/bin/python benchmarks/bench_trainers.py --threads 1 --json --out results.json
+    python benchmarks/bench_trainers.py --ways rnnbook,bare --epochs 2 --repeats 1
 
 On a small CPU shared with other jobs, pass ``--threads 1``: two torch threads fighting other
 processes for two cores made an epoch 10-20 times slower here.
