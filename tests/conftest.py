@@ -1,3 +1,10 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
 import pytest
 import torch
 
@@ -17,3 +24,31 @@ def one_thread():
 def data():
     """The human-numbers data, made once for the whole test session."""
     return load_human_numbers()
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tiny_book(folder: Path, code: str) -> Path:
+    """A copy of the book's configuration (``_config.yml``, ``book/_ext``, ``book/_static``)
+    around one chapter, ``book/chapter.ipynb``, whose only code cell is ``code``."""
+    book = folder / "book"
+    book.mkdir(parents=True)
+    shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
+    shutil.copytree(ROOT / "book" / "_ext", book / "_ext")
+    shutil.copytree(ROOT / "book" / "_static", book / "_static")
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n  - file: book/chapter\n")
+    (book / "index.md").write_text("# A tiny book\n\nOne chapter.\n")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, book / "chapter.ipynb")
+    return folder
+
+
+def build_book(folder: Path) -> subprocess.CompletedProcess:
+    """``jupyter-book build --all -W --keep-going folder``, as the README builds the book."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([str(jb), "build", "--all", "-W", "--keep-going", str(folder)],
+                          capture_output=True, text=True, env=env, timeout=600)

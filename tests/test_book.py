@@ -1,7 +1,6 @@
 """The book's sources: notebooks without outputs, the first cell, the table of contents, the
 launch links, and that a broken chapter fails the build."""
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from check_site import toc_pages  # noqa: E402
+from conftest import build_book, tiny_book  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 PAGES = toc_pages(ROOT / "_toc.yml")
@@ -79,30 +79,6 @@ def test_the_config_forces_execution_and_fails_on_errors():
         assert (ROOT / "book" / "_static" / path).is_file()
 
 
-def _tiny_book(tmp_path: Path, cell: str) -> Path:
-    """A copy of the book's configuration around one chapter whose only cell is ``cell``."""
-    book = tmp_path / "book"
-    book.mkdir()
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
-    shutil.copytree(ROOT / "book" / "_ext", book / "_ext")
-    (book / "_static").mkdir()
-    shutil.copy(ROOT / "book" / "_static" / "favicon.svg", book / "_static")
-    toc = "format: jb-book\nroot: book/index\nchapters:\n  - file: book/chapter\n"
-    (tmp_path / "_toc.yml").write_text(toc)
-    (book / "index.md").write_text("# A tiny book\n\nOne chapter.\n")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(cell)]
-    nbformat.write(nb, book / "chapter.ipynb")
-    return tmp_path
-
-
-def _build(path: Path) -> subprocess.CompletedProcess:
-    jb = Path(sys.executable).with_name("jupyter-book")
-    return subprocess.run([str(jb), "build", "--all", "-W", "--keep-going", str(path)],
-                          capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.parametrize("cell,expect_ok", [
     ("print(6 * 7)", True),
     ("raise RuntimeError('this chapter is broken')", False),
@@ -110,7 +86,7 @@ def _build(path: Path) -> subprocess.CompletedProcess:
     ("import sys; print('log noise', file=sys.stderr)", False),
 ], ids=["working", "cell-error", "warning", "stderr"])
 def test_a_broken_chapter_fails_the_build(tmp_path, cell, expect_ok):
-    result = _build(_tiny_book(tmp_path, cell))
+    result = build_book(tiny_book(tmp_path, cell))
     log = result.stdout + result.stderr
     if expect_ok:
         assert result.returncode == 0, log[-3000:]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -24,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import browser  # noqa: E402
 import check_widgets_page as page_check  # noqa: E402
-
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+from conftest import build_book, tiny_book  # noqa: E402
 
 pytestmark = pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 
@@ -65,36 +62,12 @@ def _fake_results():
 
 
 def _build_tiny_book(folder: Path) -> Path:
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Static explorer"), nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
-    nbformat.write(nb, folder / "index.ipynb")
-    static = ROOT / "book" / "_static"
-    (folder / "_toc.yml").write_text("format: jb-book\nroot: index\n")
-    (folder / "_config.yml").write_text(textwrap.dedent(f"""\
-        title: widgets test
-        only_build_toc_files: true
-        execute:
-          execute_notebooks: force
-          raise_on_error: true
-          stderr_output: error
-        sphinx:
-          config:
-            html_static_path: ["{static}"]
-            nb_ipywidgets_js:
-              vendor/require.js: {{}}
-              vendor/embed-amd.js:
-                data-jupyter-widgets-cdn: "vendor/"
-        """))
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([str(JUPYTER_BOOK), "build", "-W", "--keep-going", str(folder)],
-                          capture_output=True, text=True, env=env, timeout=600)
+    """The book's own configuration around one chapter that shows the static explorer."""
+    proc = build_book(tiny_book(folder, NOTEBOOK_CODE))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    page = folder / "_build" / "html" / "index.html"
+    page = folder / "_build" / "html" / "book" / "chapter.html"
     assert page.is_file()
-    return page.parent
+    return page.parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +83,7 @@ def opened(site):
     """The tiny book's page in headless Chromium, the explorer rendered, and the list that fills
     up with the page's faults (JavaScript errors, console errors, failed requests)."""
     with browser.open_browser() as chrome:
-        yield page_check.open_page(chrome, f"{site}/index.html", site)
+        yield page_check.open_page(chrome, f"{site}/book/chapter.html", site)
 
 
 def _sha(png_b64: str) -> str:
