@@ -130,6 +130,20 @@ def _data() -> HumanNumbers:
     return load_human_numbers()
 
 
+def _runs(jobs: list[tuple[str, int]], device, workers: int):
+    """Yield ``((key, seed), result)`` of :func:`_run_one` for each job: one after another in
+    this process, or ``workers`` at a time in spawned processes (one CPU thread each)."""
+    if workers == 1:
+        for job in jobs:
+            yield job, _run_one(*job, device, None)
+        return
+    device = str(device) if device is not None else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(_run_one, *job, device, 1): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
 def compare(keys: Sequence[str], seeds: int = 3, device=None,
             progress: Callable[[str, int, float], None] | None = None, workers: int = 1) -> list[dict]:
     """Train each model with seeds ``0..seeds-1``; one row per model: ``model``, ``accuracy``
@@ -147,21 +161,10 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
     results: dict[tuple[str, int], tuple[float, float, str]] = {}
-    if workers == 1:
-        for key, seed in jobs:
-            results[key, seed] = _run_one(key, seed, device, None)
-            if progress is not None:
-                progress(key, seed, results[key, seed][0])
-    else:
-        device = str(device) if device is not None else None
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = {pool.submit(_run_one, key, seed, device, 1): (key, seed) for key, seed in jobs}
-            for future in as_completed(futures):
-                key, seed = futures[future]
-                results[key, seed] = future.result()
-                if progress is not None:
-                    progress(key, seed, results[key, seed][0])
+    for (key, seed), result in _runs(jobs, device, workers):
+        results[key, seed] = result
+        if progress is not None:
+            progress(key, seed, result[0])
     rows = []
     for recipe in recipes:
         runs = [results[recipe.key, seed] for seed in range(seeds)]
