@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from .learner import History
 
-__all__ = ["plot_history", "plot_histories"]
+__all__ = ["plot_history", "plot_histories", "draw_history"]
 
 
 def _smooth(values: Sequence[float], beta: float = 0.9) -> list[float]:
@@ -19,6 +19,18 @@ def _smooth(values: Sequence[float], beta: float = 0.9) -> list[float]:
         avg = beta * avg + (1 - beta) * v
         out.append(avg / (1 - beta**i))
     return out
+
+
+def draw_history(ax_loss, ax_acc, history: History, train: dict, valid: dict, accuracy: dict) -> None:
+    """Draw one run on two axes: the training loss of every batch (smoothed) and the validation
+    loss of every epoch on ``ax_loss``, the validation accuracy of every epoch on ``ax_acc``.
+    ``train``, ``valid`` and ``accuracy`` are matplotlib line options for the three curves."""
+    if history.batch_losses:
+        steps = [(j + 1) / history.batches_per_epoch for j in range(len(history.batch_losses))]
+        ax_loss.plot(steps, _smooth(history.batch_losses), **train)
+    epochs = [r["epoch"] + 1 for r in history.rows]
+    ax_loss.plot(epochs, history.column("valid_loss"), "o-", ms=3, **valid)
+    ax_acc.plot(epochs, history.column("accuracy"), "o-", ms=3, **accuracy)
 
 
 def plot_history(history: History, title: str = "", figsize: tuple[float, float] = (9, 3.2)) -> Figure:
@@ -37,13 +49,11 @@ def plot_histories(histories: dict[str, History], figsize: tuple[float, float] =
         color = f"C{i}"
         if not h.batch_losses:
             continue
-        steps = [(j + 1) / h.batches_per_epoch for j in range(len(h.batch_losses))]
-        ax_loss.plot(steps, _smooth(h.batch_losses), color=color, alpha=0.6, lw=1,
-                     label=f"{label} train" if legend else "train")
-        epochs = [r["epoch"] + 1 for r in h.rows]
-        ax_loss.plot(epochs, h.column("valid_loss"), "o-", color=color, ms=3,
-                     label=f"{label} valid" if legend else "valid")
-        ax_acc.plot(epochs, h.column("accuracy"), "o-", color=color, ms=3, label=label)
+        prefix = f"{label} " if legend else ""
+        draw_history(ax_loss, ax_acc, h,
+                     train={"color": color, "alpha": 0.6, "lw": 1, "label": prefix + "train"},
+                     valid={"color": color, "label": prefix + "valid"},
+                     accuracy={"color": color, "label": label})
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy", title="accuracy", ylim=(0, 1.03))
     ax_loss.legend(fontsize=8)

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from .data import HumanNumbers, LMLoader, load_human_numbers, show_batch
 from .experiments import RECIPES, get_recipe, train
 from .learner import History, Reporter, SilentReporter
-from .plotting import _smooth
+from .plotting import _smooth, draw_history
 
 __all__ = [
     "BPTT_RANGE",
@@ -109,13 +109,9 @@ def curves_png(history: History | None, others: Sequence[History] = (), title: s
     for h in others:
         if h.rows:
             ax_acc.plot([r["epoch"] + 1 for r in h.rows], h.column("accuracy"), "-", color="0.8", lw=1)
-    if history is not None and history.batch_losses:
-        steps = [(j + 1) / history.batches_per_epoch for j in range(len(history.batch_losses))]
-        ax_loss.plot(steps, _smooth(history.batch_losses), color="C0", lw=1, label="train")
-    if history is not None and history.rows:
-        ep = [r["epoch"] + 1 for r in history.rows]
-        ax_loss.plot(ep, history.column("valid_loss"), "o-", color="C1", ms=3, label="valid")
-        ax_acc.plot(ep, history.column("accuracy"), "o-", color="C2", ms=3, lw=2)
+    if history is not None:
+        draw_history(ax_loss, ax_acc, history, train={"color": "C0", "lw": 1, "label": "train"},
+                     valid={"color": "C1", "label": "valid"}, accuracy={"color": "C2", "lw": 2})
     if epochs is not None:
         for ax in (ax_loss, ax_acc):
             ax.set_xlim(0, epochs + 0.2)
