@@ -37,7 +37,6 @@ CODE = ("from rnnbook.book import setup\n"
         "from rnnbook.widgets import explorer\n"
         "device = setup(seed=0)\n"
         "explorer(device=device, " + ", ".join(f"{k}={v!r}" for k, v in SETTINGS.items()) + ")")
-COLUMNS = ("run", "model", "bptt", "hidden", "bs", "epochs", "seed", "accuracy", "time", "status")
 
 
 def write_notebook(folder: Path, name: str = "explorer.ipynb") -> Path:
@@ -186,15 +185,23 @@ def train_in_lab(lab: Lab, notebook: str, screenshot: Path | None, timeout: floa
             train.click()
             row = table.locator("tbody tr", has_text="done").first
             row.wait_for(timeout=timeout * 1000)
+            columns = [c.strip() for c in table.locator("thead th").all_inner_texts()]
             cells = [c.strip() for c in row.locator("td").all_inner_texts()]
             status = page.locator(".jp-OutputArea .rnnbook-status").first.inner_text()
+        except Exception:
+            if errors:
+                print("the page reported:\n" + "\n".join(errors), file=sys.stderr)
+            raise
         finally:
             if screenshot is not None:
                 screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(screenshot), full_page=True)
         if errors:
             raise RuntimeError("the page reported errors:\n" + "\n".join(errors))
-    run = dict(zip(COLUMNS, cells, strict=True))
+    run = dict(zip(columns, cells, strict=True))
+    missing = {*SETTINGS, "run", "accuracy", "time", "status"} - set(run)
+    if missing:
+        raise RuntimeError(f"the table of runs has no column {sorted(missing)}: {columns}")
     run["message"] = status.strip()
     return run
 
