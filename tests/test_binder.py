@@ -1,4 +1,5 @@
-"""The Binder environment's files, and the script that executes the chapters in it.
+"""The Binder environment's files, and the script that executes the chapters in it (the CPU
+torch pin is checked in test_book.py).
 
 (``scripts/check_binder.sh`` builds that environment and runs every chapter in it; ``.ci/run``
 runs it. These tests check, cheaply, what it relies on.)
@@ -42,12 +43,6 @@ def test_binder_installs_every_dependency_of_the_package():
     dependencies = [r for r in importlib.metadata.requires("rnnbook") if "extra ==" not in r]
     assert dependencies
     assert _names(dependencies) <= _binder_requirements()
-
-
-def test_binder_keeps_the_cpu_build_of_torch_from_pytorchs_index():
-    text = (ROOT / "binder" / "requirements.txt").read_text()
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text
-    assert re.search(r"^torch==[\d.]+\+cpu$", text, re.M)
 
 
 def test_the_chapters_import_only_what_binder_installs():
