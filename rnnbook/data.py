@@ -174,10 +174,13 @@ class HumanNumbers:
     valid: torch.Tensor
     vocab: Vocab
 
-    def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False
-                ) -> tuple[LMLoader, LMLoader]:
-        """A training and a validation :class:`LMLoader` with the same settings."""
-        return (LMLoader(self.train, bs, bptt, drop_last), LMLoader(self.valid, bs, bptt, drop_last))
+    def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False,
+                valid_bs: int | None = None) -> tuple[LMLoader, LMLoader]:
+        """A training and a validation :class:`LMLoader` with the same settings (the validation
+        stream cut into ``valid_bs`` rows if given, else ``bs``)."""
+        valid_bs = bs if valid_bs is None else valid_bs
+        return (LMLoader(self.train, bs, bptt, drop_last),
+                LMLoader(self.valid, valid_bs, bptt, drop_last))
 
 
 def load_human_numbers(path: str | Path | None = None) -> HumanNumbers:
