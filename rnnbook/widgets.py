@@ -30,7 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .data import HumanNumbers, LMLoader, load_human_numbers, show_batch
-from .experiments import RECIPES, get_recipe, train
+from .experiments import RECIPES, VALID_ROWS, get_recipe, train
 from .learner import History, Reporter, SilentReporter
 from .plotting import _smooth, draw_history
 
@@ -254,9 +254,10 @@ class Explorer:
         """Why the current settings cannot be trained (empty when they can)."""
         s = self.settings()
         out = []
-        for name, stream in (("training", self.data.train), ("validation", self.data.valid)):
+        for name, stream, bs in (("training", self.data.train, s["bs"]),
+                                 ("validation", self.data.valid, VALID_ROWS)):
             try:
-                LMLoader(stream, bs=s["bs"], bptt=s["bptt"])
+                LMLoader(stream, bs=bs, bptt=s["bptt"])
             except ValueError as e:
                 out.append(f"{name} stream: {e}")
         return out
@@ -475,7 +476,7 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     bptts, hiddens = _check_grid("bptts", bptts), _check_grid("hiddens", hiddens)
     data = data if data is not None else load_human_numbers()
     for b in bptts:  # refuse a bad grid before any training
-        LMLoader(data.valid, bs=recipe.bs, bptt=b)
+        LMLoader(data.valid, bs=VALID_ROWS, bptt=b)
     results = SweepResults(model, bptts, hiddens, epochs, seed, "", recipe.bs)
     saved_threads = torch.get_num_threads()
     if threads is not None:

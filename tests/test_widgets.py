@@ -10,6 +10,7 @@ import pytest
 
 import rnnbook.widgets as rw
 from rnnbook import train
+from rnnbook.data import HumanNumbers
 from rnnbook.learner import History, SilentReporter
 from rnnbook.widgets import Explorer, SweepResults, static_explorer, sweep
 
@@ -60,10 +61,14 @@ def test_train_records_the_run_and_redraws_the_curves(ex, data):
     assert ex.history.batch_losses != ref.batch_losses
 
 
-def test_nonsense_is_refused_with_a_message(ex):
+def test_nonsense_is_refused_with_a_message(data):
+    # a short training text: 512 rows of it are 25 tokens long (the validation text is always
+    # cut into 64 rows, long enough for any bptt the slider offers)
+    short = HumanNumbers(data.train[:12_801], data.valid, data.vocab)
+    ex = Explorer(data=short, device="cpu")
     _set(ex, **TINY)
     assert ex.problems() == [] and not ex.train_button.disabled
-    ex.bs.value, ex.bptt.value = 512, 70  # the validation stream gives rows of 25 tokens
+    ex.bs.value, ex.bptt.value = 512, 70
     assert ex.train_button.disabled
     assert "bptt must be at most 25" in ex.message and "bptt must be at most 25" in ex.status.value
     assert ex.run(block=True) is None and ex.runs == []
