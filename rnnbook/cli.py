@@ -72,8 +72,9 @@ def format_table(rows: Sequence[dict]) -> str:
         gap = 100 * (r["accuracy"] - r["ceiling"])
         lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
                      f"{gap:>6.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
-    lines.append("ceiling: the best any predictor can do that sees what the model sees (its row from "
-                 "the start, or its window); gap: points below it")
+    lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
+              "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
+              "(its row from the start, or only its window); gap: points from the ceiling."]
     return "\n".join(lines)
 
 
@@ -86,9 +87,9 @@ def format_ceiling(rows: int = VALID_ROWS) -> str:
         name = "one row" if n == 1 else f"{n} rows"
         errors = c["tokens"] * (1 - c["accuracy"])
         lines.append(f"{name:<14} {c['accuracy']:>8.4f} {c['tokens']:>7} {errors:>7.1f} {c['ties']:>5}")
-    lines.append("The best accuracy of a predictor that knows the validation text (8001..9999) but not "
-                 "where a row starts: at each token it predicts what most often follows what the row "
-                 "has shown so far (errors: expected, a tie counts as a fair guess).")
+    lines += ["The best accuracy of a predictor that knows the validation text (8001..9999) but",
+              "nothing of a row before its first token: at each token it predicts what most often",
+              "follows what the row has shown so far (errors: expected; a tie is a fair guess)."]
     return "\n".join(lines)
 
 
