@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from .data import BOS, ONES, TENS, Vocab, load_human_numbers
+from .data import BOS, ONES, TENS, Vocab, _positive_int, load_human_numbers
 from .learner import Learner
 
 __all__ = [
@@ -240,43 +240,40 @@ def plot_state_projection(projection: dict, title: str = "", figsize: tuple[floa
     return fig
 
 
-def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64, window: int | None = None,
-            last_only: bool = False) -> dict:
+def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64,
+            window: int | None = None, last_only: bool = False) -> dict:
     """The best accuracy any predictor can reach on ``stream`` cut into ``rows`` rows.
 
     The stream is cut as :class:`~rnnbook.data.LMLoader` cuts it (``rows`` rows of
     ``(len - 1) // rows`` tokens, the rest dropped), and each row is read from an empty
-    state. The predictor knows the whole stream, but not where it is in it: at each position
-    it has seen only what the row has shown since its start, and it predicts the token that
-    most often follows that context over *every* place of the stream where the context
-    occurs. Where several tokens tie, it picks one of them at random, so it is right with
-    probability one over the number of tied tokens. Nothing that sees only the row can do
-    better on average over the places that look the same.
+    state. The predictor knows the whole stream, but not where it is in it: at each
+    position it has seen only what the row has shown since its start, and it predicts
+    the token that most often follows that context over *every* place of the stream
+    where the context occurs. Where several tokens tie, it picks one of them at random,
+    so it is right with probability one over the number of tied tokens. Nothing that
+    sees only the row can do better on average over the places that look the same.
 
-    ``window``: the state is also emptied every ``window`` tokens (a model that does not keep
-    its state between batches); ``last_only``: only the last position of each window is
-    scored (a model that reads ``window`` tokens and predicts the next; the rows are then
-    trimmed to whole windows, as ``drop_last`` does).
+    ``window``: the state is also emptied every ``window`` tokens (a model that does
+    not keep its state between batches); ``last_only``: only the last position of each
+    window is scored (a model that reads ``window`` tokens and predicts the next; the
+    rows are then trimmed to whole windows, as ``drop_last`` does).
 
-    Returns ``accuracy``, ``tokens`` (scored), ``ties`` (scored positions with a tie) and
-    ``right``: a (rows, scored positions per row) tensor of the chance that the best
-    predictor is right there, for finding where the unavoidable errors sit.
+    Returns ``accuracy``, ``tokens`` (scored), ``ties`` (scored positions with a tie)
+    and ``right``: a (rows, scored positions per row) tensor of the chance that the
+    best predictor is right there, to find where the unavoidable errors sit.
     """
     stream = torch.as_tensor(stream).flatten().long()
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-        raise ValueError(f"rows must be a positive int, got {rows!r}")
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
-        raise ValueError(f"window must be a positive int or None, got {window!r}")
-    if last_only and window is None:
-        raise ValueError("last_only=True needs a window: the number of tokens the model reads")
+    rows = _positive_int("rows", rows)
+    if window is not None:
+        window = _positive_int("window", window)
+    elif last_only:
+        raise ValueError("last_only=True needs a window: the tokens the model reads")
     row_len = (len(stream) - 1) // rows
     if last_only:
         row_len -= row_len % window
     if row_len < 1:
-        raise ValueError(f"a stream of {len(stream)} tokens is too short for {rows} rows"
-                         + (f" of whole {window}-token windows" if last_only else ""))
-    places = stream[:-1]  # every place that has a next token
-    follows = stream[1:]
+        raise ValueError(f"{len(stream)} tokens are too short for {rows} rows")
+    places, follows = stream[:-1], stream[1:]  # every place that has a next token
     vocab_size = int(stream.max()) + 1
     right, ties = [], 0
     for r in range(rows):
@@ -284,9 +281,9 @@ def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64, window: int | 
         for t in range(row_len):
             token = stream[start + t]
             if cand is None or (window is not None and t % window == 0):
-                cand = torch.nonzero(places == token).flatten()  # the context's last places
-            else:
-                cand = cand[cand + 1 < len(places)] + 1  # extend the context by one token
+                cand = torch.nonzero(places == token).flatten()  # the context's ends
+            else:  # the context grows by one token: keep the places where it goes on
+                cand = cand[cand + 1 < len(places)] + 1
                 cand = cand[places[cand] == token]
             if last_only and t % window != window - 1:
                 continue
@@ -297,4 +294,5 @@ def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64, window: int | 
             row.append(1.0 / int(best.sum()) if best[target] else 0.0)
         right.append(row)
     right = torch.tensor(right, dtype=torch.float64)
-    return {"accuracy": right.mean().item(), "tokens": right.numel(), "ties": ties, "right": right}
+    return {"accuracy": right.mean().item(), "tokens": right.numel(), "ties": ties,
+            "right": right}

@@ -212,8 +212,8 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
             progress(key, seed, result[0])
     rows = []
     for recipe in recipes:
-        accs, one_row, secs, devices = zip(*(results[recipe.key, s] for s in range(seeds)),
-                                           strict=True)
+        runs = [results[recipe.key, seed] for seed in range(seeds)]
+        accs, one_row, secs, devices = zip(*runs, strict=True)
         rows.append({
             "model": recipe.key,
             "accuracy": statistics.fmean(accs),

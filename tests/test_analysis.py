@@ -171,8 +171,9 @@ def test_ceiling_is_what_the_book_quotes(data):
 @pytest.mark.parametrize("kwargs, message", [
     ({"rows": 0}, "rows must be a positive int"),
     ({"window": 0}, "window must be a positive int"),
+    ({"rows": 2.5}, "rows must be a positive int"),
     ({"last_only": True}, "needs a window"),
-    ({"rows": 9}, "too short"),
+    ({"rows": 9}, "9 tokens are too short for 9 rows"),
 ])
 def test_ceiling_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
