@@ -416,7 +416,7 @@
       '<p class="rnnpg-h">What the model predicts after each word</p>' +
       '<div class="rnnpg-scroll rnnpg-tablewrap" tabindex="0" role="region" aria-label="Predictions after each word">' +
       '<table class="rnnpg-table"><caption class="rnnpg-sr">After each word read: the word that follows in the text, the model\'s three likeliest next words with their probabilities, and whether the first was right. Choose a word to explain its prediction below.</caption>' +
-      '<thead><tr><th scope="col">#</th><th scope="col">word read</th><th scope="col">next in text</th><th scope="col">model\'s top 3</th><th scope="col">right?</th></tr></thead>' +
+      '<thead><tr><th scope="col">#</th><th scope="col">word read</th><th scope="col">next in text</th><th scope="col">right?</th><th scope="col">model\'s top 3</th></tr></thead>' +
       '<tbody id="' + id + '-rows"></tbody></table></div>' +
       '<p class="rnnpg-h">The hidden state</p>' +
       '<div class="rnnpg-scroll" tabindex="0" role="region" aria-label="Hidden state heatmap">' +
@@ -462,9 +462,10 @@
     function renderExplain(a, t) {
       const m = current, e = explain(m, a.ids, a.base, t);
       const scale = Math.max(1e-3, ...e.rows.map((r) => Math.abs(r.delta)));
+      const points = (d) => (Math.abs(d) < 5e-4 ? "0.0" : (d > 0 ? "−" : "+") + (100 * Math.abs(d)).toFixed(1));
       const words = e.rows.map((r) =>
         '<li class="rnnpg-w" style="background:' + shade(r.delta, scale) + '"><span class="rnnpg-word">' + esc(a.tokens[r.pos]) +
-        '</span><span class="rnnpg-num">' + (r.delta >= 0 ? "−" : "+") + (100 * Math.abs(r.delta)).toFixed(1) + "</span></li>").join("");
+        '</span><span class="rnnpg-num">' + points(r.delta) + "</span></li>").join("");
       let html = '<p class="rnnpg-note">After <strong>#' + t + " '" + esc(a.tokens[t]) + "'</strong> the model says <strong>" +
         esc(m.vocab[e.target]) + "</strong> (" + pct(e.p0) + "). Below each earlier word: how many points that probability " +
         "loses (−, red: the word supports the prediction) or gains (+, blue) when the word is replaced by " + UNK +
@@ -518,6 +519,7 @@
         analysis = a; results.hidden = false;
         const n = a.tokens.length;
         let right = 0, scored = 0, firstWrong = -1;
+        const firstComma = a.tokens.indexOf(",");
         const rows = [];
         for (let t = 0; t < n; t++) {
           const p = a.base.probs[t], top = topk(p, TOP_K), next = t + 1 < n ? a.tokens[t + 1] : null;
@@ -525,13 +527,16 @@
           let verdict = "", cls = "";
           if (next !== null) {
             scored++;
-            if (m.vocab[top[0]] === next) { right++; verdict = "yes"; } else { verdict = "no"; cls = "rnnpg-wrong"; if (firstWrong < 0) firstWrong = t; }
+            if (m.vocab[top[0]] === next) { right++; verdict = "yes"; } else {
+              verdict = "no"; cls = "rnnpg-wrong";
+              if (firstWrong < 0 && t > firstComma) firstWrong = t; // past the first number: something to look back at
+            }
           }
           rows.push('<tr data-pos="' + t + '" class="' + cls + '"><td>' + t + '</td><td><button type="button" class="rnnpg-pick" data-pos="' + t +
             '" aria-label="Explain the prediction after word ' + t + ", " + esc(a.tokens[t]) + '">' + esc(a.tokens[t]) + "</button>" +
             (known ? "" : ' <span class="rnnpg-oov">not in the vocabulary, read as ' + UNK + "</span>") + "</td><td>" + (next === null ? "–" : esc(next)) + "</td><td>" +
-            top.map((i, j) => (j ? "" : "<strong>") + esc(m.vocab[i]) + " " + pct(p[i]) + (j ? "" : "</strong>")).join(", ") + "</td><td>" +
-            (verdict === "no" ? '<span class="rnnpg-bad">✗ no</span>' : verdict === "yes" ? "✓ yes" : "–") + "</td></tr>");
+            (verdict === "no" ? '<span class="rnnpg-bad">✗ no</span>' : verdict === "yes" ? "✓ yes" : "–") + "</td><td>" +
+            top.map((i, j) => (j ? "" : "<strong>") + esc(m.vocab[i]) + " " + pct(p[i]) + (j ? "" : "</strong>")).join(", ") + "</td></tr>");
         }
         rowsEl.innerHTML = rows.join("");
         const notes = [];
@@ -584,6 +589,13 @@
 
   function mountAll() {
     if (!doc) return;
+    const css = scriptUrl ? new URL("playground.css", scriptUrl).href : null;
+    if (css && ![...doc.querySelectorAll("link[rel=stylesheet]")].some((l) => l.href === css)) {
+      const link = doc.createElement("link");
+      link.rel = "stylesheet";
+      link.href = css;
+      doc.head.appendChild(link);
+    }
     doc.querySelectorAll(".rnnbook-playground").forEach(mount);
   }
 
