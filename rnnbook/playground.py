@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.resources
 import json
 import re
 import struct
@@ -48,7 +49,8 @@ __all__ = ["MAGIC", "SUPPORTED", "export_model", "load_model", "predict", "playg
 MAGIC = b"RNNBPG01"
 FORMAT = 1
 STATIC = Path(__file__).resolve().parent.parent / "book" / "_static" / "playground"
-"""The playground's script and style sheet in a source checkout (``playground()`` reads them)."""
+"""The playground's script and style sheet in a source checkout; an installed wheel carries
+them as ``rnnbook.playground_static`` (see pyproject.toml)."""
 
 # class -> (recurrent cell, normalisation before the output layer)
 SUPPORTED: dict[type, tuple[str, str | None]] = {
@@ -245,6 +247,13 @@ def predict(model: nn.Module, tokens: list[str], vocab: Vocab, k: int = 3) -> di
             "hidden": outputs[0][0].cpu().tolist()}
 
 
+def _static_text(name: str) -> str:
+    """A file of the playground's front end: from the checkout, else from the installed package."""
+    if (STATIC / name).is_file():
+        return (STATIC / name).read_text(encoding="utf-8")
+    return importlib.resources.files("rnnbook.playground_static").joinpath(name).read_text(encoding="utf-8")
+
+
 class Playground:
     """The playground view of one model for a live kernel; shows itself as an ``<iframe>``."""
 
@@ -253,8 +262,8 @@ class Playground:
 
     def document(self) -> str:
         """The iframe's whole HTML document: style sheet, script and weights inlined."""
-        js = (STATIC / "playground.js").read_text(encoding="utf-8").replace("</", "<\\/")
-        css = (STATIC / "playground.css").read_text(encoding="utf-8")
+        js = _static_text("playground.js").replace("</", "<\\/")
+        css = _static_text("playground.css")
         models = json.dumps({self.key: base64.b64encode(self.data).decode()})
         attrs = f'data-models="{html.escape(self.key)}"'
         if self.text is not None:
