@@ -124,6 +124,17 @@ def page_weight(browser, site: Path, base: str, name: str, wait: str | None) -> 
     return sizes, foreign
 
 
+def screenshot(page, path: Path) -> None:
+    """The playground as laid out in the page (a full-page shot, so the theme's sticky header
+    stays at the top), with nothing focused."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    box = page.locator(".rnnpg").bounding_box()
+    scroll = page.evaluate("() => [window.scrollX, window.scrollY]")
+    clip = {"x": box["x"] + scroll[0], "y": box["y"] + scroll[1],
+            "width": box["width"], "height": box["height"]}
+    page.screenshot(path=str(path), full_page=True, clip=clip)
+
+
 def check(site: Path, shots: Path | None, plain: str) -> list[str]:
     import torch
 
@@ -197,8 +208,7 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
             problems.append("the heatmap has no text alternative")
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
-            page.locator(".rnnpg").screenshot(path=str(shots / "playground-desktop.png"))
-            page.screenshot(path=str(shots / "playground-desktop-page.png"))
+            screenshot(page, shots / "playground-desktop.png")
         page.close()
 
         # a phone screen, 390 px wide
@@ -213,8 +223,7 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
         if overflow[0] < 0 or overflow[1] > 390 or overflow[2] > 390:
             problems.append(f"at 390 px the playground spills over (left, right, page width: {overflow})")
         if shots:
-            phone.locator(".rnnpg").screenshot(path=str(shots / "playground-phone.png"))
-            phone.screenshot(path=str(shots / "playground-phone-page.png"))
+            screenshot(phone, shots / "playground-phone.png")
         phone.close()
 
         for name in EMBEDDED:
