@@ -44,7 +44,8 @@ from .experiments import RECIPES
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
 from .strong import CopyGRU
 
-__all__ = ["MAGIC", "SUPPORTED", "export_model", "load_model", "predict", "playground", "Playground"]
+__all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
+           "Playground"]
 
 MAGIC = b"RNNBPG01"
 FORMAT = 1

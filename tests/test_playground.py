@@ -127,20 +127,29 @@ def test_live_view_inlines_script_and_weights(data):
     assert "rnnbookPlayground" in doc and doc.count("</script>") == 2  # the inlined script cannot end early
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def run_js(inline: dict, body: str):
+    """Run the page's script in Node with the models ``inline`` ({key: bytes}), then the
+    JavaScript ``body`` (an async function's body that returns a JSON-able value)."""
+    models = {k: base64.b64encode(v).decode() for k, v in inline.items()}
+    script = (f"globalThis.rnnbookPlaygroundModels = {json.dumps(models)};\n"
+              + (STATIC / "playground.js").read_text()
+              + f"\n(async () => {{ {body} }})().then(r => process.stdout.write(JSON.stringify(r)));")
+    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(out.stdout)
+
+
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+
+
+@needs_node
 def test_the_pages_script_computes_what_pytorch_computes(data):
     """The page's forward pass (playground.js, run by Node) against PyTorch, for every kind of
     model, on a text with a word outside the vocabulary."""
     models = small_models(len(data.vocab))
-    inline = {k: base64.b64encode(encode(m, k)).decode() for k, m in models.items()}
     text = " ".join(WORDS[:12]) + " eleventy , " + " ".join(WORDS[12:])
-    script = (f"globalThis.rnnbookPlaygroundModels = {json.dumps(inline)};\n"
-              + (STATIC / "playground.js").read_text()
-              + f"\n(async () => {{ const out = {{}}; for (const k of {json.dumps(list(models))})"
-              f" out[k] = await rnnbookPlayground.run(k, {json.dumps(text)});"
-              " process.stdout.write(JSON.stringify(out)); })();")
-    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
-    results = json.loads(out.stdout)
+    results = run_js({k: encode(m, k) for k, m in models.items()},
+                     f"const out = {{}}; for (const k of {json.dumps(list(models))})"
+                     f" out[k] = await rnnbookPlayground.run(k, {json.dumps(text)}); return out;")
     for key, model in models.items():
         js = results[key]
         assert "eleventy" in js["tokens"] and len(js["tokens"]) == len(WORDS) + 2
@@ -150,3 +159,16 @@ def test_the_pages_script_computes_what_pytorch_computes(data):
             assert [p for _, p in a] == pytest.approx([p for _, p in b], abs=1e-5), key
         for a, b in zip(js["hidden"], ref["hidden"], strict=True):
             assert a == pytest.approx(b, abs=1e-5), key
+
+
+@needs_node
+def test_the_pages_script_refuses_what_it_cannot_read(data):
+    model = encode(small_models(len(data.vocab))["gru"], "gru2")
+    calls = {"ok": '"gru2", "one , two"', "long": '"gru2", "one ".repeat(2001)', "unknown": '"gru3", "one"'}
+    body = "const out = {};" + "".join(
+        f" try {{ out.{k} = (await rnnbookPlayground.run({args})).tokens.length; }}"
+        f" catch (e) {{ out.{k} = e.message; }}" for k, args in calls.items()) + " return out;"
+    out = run_js({"gru2": model}, body)
+    assert out["ok"] == 3
+    assert out["long"] == "the text has 2001 words; the playground reads at most 2000"
+    assert out["unknown"] == "unknown model gru3; the models are: gru2"
