@@ -147,7 +147,8 @@ def export_model(learn_or_model, folder: str | Path, *, key: str, seed: int | No
     """Write the playground file ``folder/<key>.bin`` of a trained learner or model and list it
     in ``folder/index.json``; returns the file's path.
 
-    ``key`` names the model on the page (the book uses its recipe keys: ``"gru2"`` ...);
+    ``key`` names the model on the page; the book uses its recipe keys (``"gru2"`` ...), and
+    the page then shows that recipe's settings, so give a model trained otherwise another key.
     ``seed`` and ``accuracy`` are shown with it. ``vocab`` defaults to the human-numbers
     vocabulary. Sizes (hidden units, layers, the copy head's ``mem_len`` and ``d_key``) are
     read from the model, so the page never assumes them.
