@@ -504,6 +504,8 @@ def test_the_build_runs_each_solution_and_fails_when_it_is_wrong(tmp_path, updat
         html = (tmp_path / "_build" / "html" / "book" / "chapter.html").read_text()
         assert count_in_html(html) == {"exercises": 2, "questions": 1, "code": 1}
         assert "✓ MyGRUCell computes the GRU" in html
+        ids = re.findall(r'\sid="([^"]+)"', html)
+        assert sorted({i for i in ids if ids.count(i) > 1}) == [], "every id once on the page"
     else:
         assert result.returncode != 0, "a wrong solution must fail the build"
         assert "stderr was found in the cell outputs" in log, log[-3000:]
