@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,6 +83,8 @@ def _checker(func: Callable) -> Callable:
         print(message, file=sys.stdout if passed else sys.stderr, flush=True)
         return Check(passed, message)
 
+    run.__signature__ = inspect.signature(func).replace(return_annotation="Check")
+    run.__annotations__ = {**func.__annotations__, "return": "Check"}
     return run
 
 
