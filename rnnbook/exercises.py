@@ -326,8 +326,9 @@ def check_stateful(model_cls: type) -> str:
                      "over to the next batch")
     model.train()
     _call(f"{name}.reset()", model.reset)
-    size1 = _graph_size(_call(f"{name} in training mode", model, x1))
-    size2 = _graph_size(_call(f"{name} in training mode", model, x2))
+    shape = (bs, 6, vocab_size)
+    size1 = _graph_size(_tensor(_call(f"{name} in training mode", model, x1), f"{name}", shape))
+    size2 = _graph_size(_tensor(_call(f"{name} in training mode", model, x2), f"{name}", shape))
     if size2 > size1:
         raise _Wrong(f"the second batch's scores have an autograd graph of {size2} operations, the "
                      f"first batch's {size1}: gradients flow back into the previous batch; "

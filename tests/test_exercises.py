@@ -121,6 +121,19 @@ def test_every_chapter_has_five_questions_and_two_code_exercises_with_solutions(
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_the_built_site_shows_every_exercise_with_its_solution(chapter):
+    """On the HTML of a built site (``_build/html``, when it is newer than the chapter): the same
+    counts as the sources, and each code solution shows its check's ✓."""
+    page, source = ROOT / "_build" / "html" / "book" / f"{chapter}.html", ROOT / "book" / f"{chapter}.ipynb"
+    if not page.is_file() or page.stat().st_mtime < source.stat().st_mtime:
+        pytest.skip("no built site newer than the chapter: build the book to count on its pages")
+    counts = count_in_html(page.read_text())
+    print(f"\n{chapter} (built page): {counts['questions']} questions, {counts['code']} code exercises")
+    expected = count_in_source(chapter)
+    assert counts == {k: expected[k] for k in ("exercises", "questions", "code")}
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_exercise_code_fits_88_columns_and_leaves_the_chapter_before_it_alone(chapter):
     cells = exercise_cells(chapter)
     assert all(c.get("id", "").startswith("exercises-") for c in cells), "the section is appended last"
