@@ -231,7 +231,12 @@ def check_next_word(next_word: Callable) -> str:
         with torch.no_grad():
             expected = vocab.itos[reference(ids).argmax(-1).item()]
         what = f"next_word(model, vocab, {text!r})"
-        got = _call(what, next_word, copy.deepcopy(model), vocab, text)
+        try:
+            got = _call(what, next_word, copy.deepcopy(model), vocab, text)
+        except _Wrong as wrong:
+            if "per channel when training" in str(wrong):  # batchnorm on a batch of one row
+                raise _Wrong(f"{wrong} (put the model in evaluation mode first)") from None
+            raise
         if not isinstance(got, str):
             raise _Wrong(f"{what} returned {got!r} ({type(got).__name__}); expected a word (a str)")
         if got != expected:
