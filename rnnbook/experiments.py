@@ -145,14 +145,16 @@ def _runs(jobs: list[tuple[str, int]], device, workers: int):
 
 
 def compare(keys: Sequence[str], seeds: int = 3, device=None,
-            progress: Callable[[str, int, float], None] | None = None, workers: int = 1) -> list[dict]:
-    """Train each model with seeds ``0..seeds-1``; one row per model: ``model``, ``accuracy``
-    (mean), ``accuracy_sd`` (sample sd; 0 for one seed), ``reference``, ``seconds_per_epoch``
-    (median over the runs), ``device``. ``progress(key, seed, accuracy)`` is called after each run.
+            progress: Callable[[str, int, float], None] | None = None,
+            workers: int = 1) -> list[dict]:
+    """Train each model with seeds ``0..seeds-1``; one row per model: ``model``,
+    ``accuracy`` (mean), ``accuracy_sd`` (sample sd; 0 for one seed), ``reference``,
+    ``seconds_per_epoch`` (median over the runs), ``device``.
+    ``progress(key, seed, accuracy)`` is called after each run.
 
-    ``workers > 1`` trains that many runs at once, in separate processes with one CPU thread
-    each (on a CPU with that many cores this divides the time; each run is seeded on its own, so
-    the results are the same as with one worker).
+    ``workers > 1`` trains that many runs at once, in separate processes with one CPU
+    thread each (on a CPU with that many cores this divides the time; each run is seeded
+    on its own, so the results are the same as with one worker).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive int, got {seeds!r}")
