@@ -616,7 +616,9 @@ def static_explorer(results: SweepResults, bptt: int | None = None, hidden: int 
         f"choose among these runs.</small>")
     figures = widgets.HBox([outer, heatmap],
                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-end"))
-    box = widgets.VBox([widgets.HBox([bptt_slider, hidden_slider]), figures, note])
+    # the sliders wrap, one under the other, on a screen too narrow for both side by side
+    sliders = widgets.HBox([bptt_slider, hidden_slider], layout=widgets.Layout(flex_flow="row wrap"))
+    box = widgets.VBox([sliders, figures, note])
     box.add_class("rnnbook-static-explorer")
     box.links = links  # the browser-side links, for scripts that want to check them
     return box

@@ -9,7 +9,8 @@ data the reader may scroll, not code to read. The axe-core script is vendored in
 ``scripts/vendor/axe.min.js`` (see ``scripts/vendor-js.sh``); the server and the browser come
 from ``browser.py``.
 
-Usage: python scripts/check_a11y.py [_build/html] [--toc _toc.yml] [--width 88] [--no-browser]
+Usage: python scripts/check_a11y.py [_build/html] [--toc _toc.yml] [--width 88] [--dark]
+       [--no-browser]
 Prints the violations by impact for each page; exits 1 if a page has a serious or critical
 violation or shows a code line that is too wide.
 """
@@ -130,9 +131,16 @@ def by_impact(violations: list[dict]) -> Counter:
     return counts
 
 
-def open_rendered(browser, url: str, has_widgets: bool):
-    """A new page on ``url``, once it has loaded and its widgets (if any) have rendered."""
+# The theme keeps the reader's light/dark choice in localStorage; set it before the page loads.
+DARK_MODE = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+
+
+def open_rendered(browser, url: str, has_widgets: bool, dark: bool = False):
+    """A new page on ``url`` (in the theme's dark mode with ``dark``), once it has loaded and
+    its widgets (if any) have rendered."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    if dark:
+        page.add_init_script(DARK_MODE)
     page.goto(url, wait_until="load")
     if has_widgets:
         page.wait_for_selector(".jupyter-widgets", timeout=20000)
@@ -140,14 +148,17 @@ def open_rendered(browser, url: str, has_widgets: bool):
     return page
 
 
-def check_axe(site: Path, pages: list[str], chromium: str | None = None) -> list[str]:
-    """Scan every page with axe-core; one problem per serious or critical rule broken."""
+def check_axe(site: Path, pages: list[str], chromium: str | None = None,
+              dark: bool = False) -> list[str]:
+    """Scan every page with axe-core (in the theme's dark mode with ``dark``); one problem per
+    serious or critical rule broken."""
     problems = []
     total: Counter = Counter()
+    mode = " (dark)" if dark else ""
     with serve(site) as base, open_browser(chromium) as browser:
         for name in pages:
             has_widgets = WIDGET_STATE in (site / f"{name}.html").read_text(encoding="utf-8")
-            page = open_rendered(browser, f"{base}/{name}.html", has_widgets)
+            page = open_rendered(browser, f"{base}/{name}.html", has_widgets, dark)
             try:
                 violations = axe_scan(page)
             finally:
@@ -155,14 +166,14 @@ def check_axe(site: Path, pages: list[str], chromium: str | None = None) -> list
             counts = by_impact(violations)
             total += counts
             summary = ", ".join(f"{counts[i]} {i}" for i in IMPACTS)
-            print(f"  axe: {name:<28} {summary}")
+            print(f"  axe{mode}: {name:<28} {summary}")
             for v in violations:
                 line = f"{name}: {v['impact']} {v['id']} ({v['help']}): {len(v['nodes'])} x, " \
                        f"e.g. {v['nodes'][0]}"
                 print(f"      {line}")
                 if v["impact"] in FAILING:
                     problems.append(line)
-    print(f"  axe: all {len(pages)} pages: " + ", ".join(f"{total[i]} {i}" for i in IMPACTS))
+    print(f"  axe{mode}: all {len(pages)} pages: " + ", ".join(f"{total[i]} {i}" for i in IMPACTS))
     return problems
 
 
@@ -172,6 +183,7 @@ def main(argv=None) -> int:
     parser.add_argument("--toc", default=str(ROOT / "_toc.yml"))
     parser.add_argument("--width", type=int, default=CODE_WIDTH, help="widest code line allowed")
     parser.add_argument("--no-browser", action="store_true", help="only the code-width check")
+    parser.add_argument("--dark", action="store_true", help="scan in dark mode too")
     parser.add_argument("--chromium", default=None)
     args = parser.parse_args(argv)
     site = Path(args.site)
@@ -181,6 +193,8 @@ def main(argv=None) -> int:
     problems = check_width(site, pages, args.width)
     if not args.no_browser:
         problems += check_axe(site, pages, args.chromium)
+        if args.dark:
+            problems += check_axe(site, pages, args.chromium, dark=True)
     for p in problems:
         print("  PROBLEM:", p)
     print(f"accessibility check: {len(pages)} pages, {len(problems)} problem(s)")
