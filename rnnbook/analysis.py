@@ -127,10 +127,12 @@ def breakdown(x: torch.Tensor, preds: torch.Tensor, targets: torch.Tensor, vocab
 def error_breakdown(learn: Learner, vocab: Vocab | None = None) -> dict:
     """:func:`breakdown` of a trained learner's predictions on its validation batches.
 
-    ``vocab`` defaults to the human-numbers vocabulary. The model must predict every token.
+    ``vocab`` defaults to the human-numbers vocabulary. The model must predict every
+    token.
     """
     if getattr(learn.model, "predicts_last", False):
-        raise ValueError("error_breakdown needs a model that predicts every token (predicts_last=False)")
+        raise ValueError("error_breakdown needs a model that predicts every token "
+                         "(predicts_last=False)")
     vocab = vocab if vocab is not None else load_human_numbers().vocab
     return breakdown(*learn.predict(), vocab)
 
