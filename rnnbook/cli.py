@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnbook train ...`` and ``python -m rnnbook table ...``."""
+"""Command line: ``python -m rnnbook train``, ``table`` and ``ceiling``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 import torch
 
-from .experiments import RECIPES, compare, train
+from .analysis import ceiling
+from .data import load_human_numbers
+from .experiments import RECIPES, VALID_ROWS, compare, train
 from .learner import TextReporter, default_device
 
 
@@ -52,16 +54,42 @@ def _parser() -> argparse.ArgumentParser:
     tb.add_argument("--device", help="cpu, cuda or mps (default: the best there is)")
     tb.add_argument("--threads", type=_positive(int), default=1,
                     help="CPU threads for PyTorch with one worker (default 1)")
+
+    c = sub.add_parser("ceiling", help="the best accuracy any predictor can reach on the validation text")
+    c.add_argument("--rows", type=_positive(int), default=VALID_ROWS,
+                   help=f"the validation rows of the first yardstick (default {VALID_ROWS})")
     return parser
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    """The rows of :func:`rnnbook.experiments.compare` as an aligned text table."""
-    lines = [f"{'model':<12} {'accuracy':>16} {'reference':>10} {'s/epoch':>8}  device"]
+    """The rows of :func:`rnnbook.experiments.compare` as an aligned text table: accuracy at
+    64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points."""
+    lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
+             f"{'reference':>10} {'s/epoch':>8}  device"]
     for r in rows:
         ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
         acc = f"{r['accuracy']:.3f} ± {r['accuracy_sd']:.3f}"
-        lines.append(f"{r['model']:<12} {acc:>16} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
+        gap = 100 * (r["accuracy"] - r["ceiling"])
+        lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
+                     f"{gap:>6.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
+    lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
+              "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
+              "(its row from the start, or only its window); gap: points from the ceiling."]
+    return "\n".join(lines)
+
+
+def format_ceiling(rows: int = VALID_ROWS) -> str:
+    """The ceiling of each yardstick, for a model that keeps its state through its row."""
+    valid = load_human_numbers().valid
+    lines = [f"{'yardstick':<14} {'ceiling':>8} {'tokens':>7} {'errors':>7} {'ties':>5}"]
+    for n in (rows, 1):
+        c = ceiling(valid, n)
+        name = "one row" if n == 1 else f"{n} rows"
+        errors = c["tokens"] * (1 - c["accuracy"])
+        lines.append(f"{name:<14} {c['accuracy']:>8.4f} {c['tokens']:>7} {errors:>7.1f} {c['ties']:>5}")
+    lines += ["The best accuracy of a predictor that knows the validation text (8001..9999) but",
+              "nothing of a row before its first token: at each token it predicts what most often",
+              "follows what the row has shown so far (errors: expected; a tie is a fair guess)."]
     return "\n".join(lines)
 
 
@@ -69,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(getattr(args, "threads", 1))
     try:
         if args.command == "train":
             changes = {k: v for k, v in (("bptt", args.bptt), ("hidden", args.hidden), ("bs", args.bs),
@@ -79,6 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _, history = train(args.model, seed=args.seed, device=device,
                                reporter=TextReporter(), **changes)
             print(f"final valid accuracy: {history.accuracy:.4f}")
+        elif args.command == "ceiling":
+            print(format_ceiling(args.rows))
         else:
             keys = [k.strip() for k in args.models.split(",") if k.strip()]
             if not keys:

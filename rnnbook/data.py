@@ -50,12 +50,15 @@ VALID_RANGE = range(8001, 10000)  # 8001..9999
 
 
 def number_to_words(n: int) -> str:
-    """Spell ``n`` (1..9999) the way the data set does: "nine thousand nine hundred ninety nine".
+    """Spell ``n`` (1..9999) the way the data set does:
+    "nine thousand nine hundred ninety nine".
 
-    No "and", no hyphens. Raises ``ValueError`` for anything that is not an integer in 1..9999.
+    No "and", no hyphens. Raises ``ValueError`` for anything that is not an integer in
+    1..9999.
     """
     if isinstance(n, bool) or not isinstance(n, int):
-        raise ValueError(f"number_to_words needs an int in 1..9999, got {n!r} ({type(n).__name__})")
+        raise ValueError(f"number_to_words needs an int in 1..9999, "
+                         f"got {n!r} ({type(n).__name__})")
     if not 1 <= n <= 9999:
         raise ValueError(f"number_to_words needs an int in 1..9999, got {n}")
     thousands, rest = divmod(n, 1000)
@@ -174,10 +177,13 @@ class HumanNumbers:
     valid: torch.Tensor
     vocab: Vocab
 
-    def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False
-                ) -> tuple[LMLoader, LMLoader]:
-        """A training and a validation :class:`LMLoader` with the same settings."""
-        return (LMLoader(self.train, bs, bptt, drop_last), LMLoader(self.valid, bs, bptt, drop_last))
+    def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False,
+                valid_bs: int | None = None) -> tuple[LMLoader, LMLoader]:
+        """A training and a validation :class:`LMLoader` with the same settings (the validation
+        stream cut into ``valid_bs`` rows if given, else ``bs``)."""
+        valid_bs = bs if valid_bs is None else valid_bs
+        return (LMLoader(self.train, bs, bptt, drop_last),
+                LMLoader(self.valid, valid_bs, bptt, drop_last))
 
 
 def load_human_numbers(path: str | Path | None = None) -> HumanNumbers:
@@ -210,21 +216,24 @@ class LMLoader:
     out (for models that read a fixed number of tokens).
     """
 
-    def __init__(self, stream: torch.Tensor, bs: int = 64, bptt: int = 70, drop_last: bool = False):
+    def __init__(self, stream: torch.Tensor, bs: int = 64, bptt: int = 70,
+                 drop_last: bool = False):
         stream = torch.as_tensor(stream)
         if stream.dim() != 1:
-            raise ValueError(f"the stream must be a 1-D tensor of token ids, got shape {tuple(stream.shape)}")
+            raise ValueError(f"the stream must be a 1-D tensor of token ids, "
+                             f"got shape {tuple(stream.shape)}")
         self.bs, self.bptt = _positive_int("bs", bs), _positive_int("bptt", bptt)
         row_len = (len(stream) - 1) // bs
         if row_len < 1:
             raise ValueError(
-                f"bs={bs} is too large for a stream of {len(stream)} tokens: each row needs at "
-                f"least 2 tokens, so bs must be at most {(len(stream) - 1)}"
+                f"bs={bs} is too large for a stream of {len(stream)} tokens: each row "
+                f"needs at least 2 tokens, so bs must be at most {(len(stream) - 1)}"
             )
         if bptt > row_len:
             raise ValueError(
-                f"bptt={bptt} is longer than a row: {len(stream)} tokens in bs={bs} rows gives "
-                f"rows of {row_len} tokens, so bptt must be at most {row_len}"
+                f"bptt={bptt} is longer than a row: {len(stream)} tokens in bs={bs} "
+                f"rows gives rows of {row_len} tokens, so bptt must be at most "
+                f"{row_len}"
             )
         if drop_last:
             row_len -= row_len % bptt

@@ -3,6 +3,11 @@
 ``train("gru2", seed=0)`` builds the data, the model and a :class:`~rnnbook.learner.Learner`
 and runs one cycle with the recipe's settings; the CLI, the chapters, the widgets and the
 benchmarks all go through it.
+
+One yardstick for every model: whatever batch size a recipe trains with, it is validated the
+lesson's way, on the validation stream cut into :data:`VALID_ROWS` rows, each read from an
+empty state. :func:`one_row_accuracy` scores it on the whole stream read as one row, and
+:func:`ceiling_for` gives the best any predictor could do under the same rules.
 """
 
 from __future__ import annotations
@@ -18,11 +23,17 @@ import torch
 from torch import nn
 
 from . import models
-from .data import HumanNumbers, load_human_numbers
+from .analysis import ceiling
+from .data import HumanNumbers, LMLoader, load_human_numbers
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
+from .models import StatefulMixin
 from .strong import CopyGRU
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
+__all__ = ["VALID_ROWS", "Recipe", "RECIPES", "get_recipe", "build", "train", "one_row_accuracy",
+           "ceiling_for", "compare"]
+
+VALID_ROWS = 64
+"""The rows every model is validated on: the lesson's batch size."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            reference=0.759, reference_source=_FASTBOOK),
     Recipe("lstm2_reg", "regularised LSTM", models.RegularizedLSTM, bptt=16, epochs=30, lr=3e-3,
            wd=0.1, reference=0.869, reference_source=_FASTBOOK),
-    Recipe("copy_gru", "GRU + copy head", CopyGRU, bptt=20, epochs=4, lr=1e-2, bs=16,
+    Recipe("copy_gru", "GRU + copy head", CopyGRU, bptt=20, epochs=16, lr=1e-2,
            reference=None),
 ]}
 
@@ -92,7 +103,7 @@ def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     data = data if data is not None else load_human_numbers()
-    train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last)
+    train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last, valid_bs=VALID_ROWS)
     set_seed(seed)
     model = recipe.make(len(data.vocab), recipe.hidden, **recipe.model_kwargs)
     return Learner(model, train_dl, valid_dl, device=device)
@@ -117,12 +128,42 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     return learn, history
 
 
-def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, str]:
-    """One run of :func:`compare` (module-level, so a worker process can run it)."""
+def one_row_accuracy(learn: Learner, data: HumanNumbers | None = None) -> float:
+    """The accuracy of a trained learner on the whole validation stream read as one row
+    (one reset, at the start), with the windows of its validation batches."""
+    data = data if data is not None else load_human_numbers()
+    dl = learn.valid_dl
+    return learn.validate(LMLoader(data.valid, 1, dl.bptt, dl.drop_last))[1]
+
+
+def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
+                data: HumanNumbers | None = None) -> float:
+    """:func:`~rnnbook.analysis.ceiling` for what ``recipe``'s model sees: its row from the
+    start if it keeps its state, else only its current window (and, for a model that
+    predicts the last token, scored once per window)."""
+    if isinstance(recipe, str):
+        recipe = get_recipe(recipe)
+    stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
+    last_only = bool(getattr(recipe.make, "predicts_last", False))
+    window = None if stateful else recipe.bptt
+    if data is None:
+        return _default_ceiling(window, last_only, rows)
+    return ceiling(data.valid, rows, window, last_only)["accuracy"]
+
+
+@functools.cache
+def _default_ceiling(window: int | None, last_only: bool, rows: int) -> float:
+    return ceiling(_data().valid, rows, window, last_only)["accuracy"]
+
+
+def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, float, str]:
+    """One run of :func:`compare` (module-level, so a worker process can run it): accuracy at
+    :data:`VALID_ROWS` rows and at one row, seconds per epoch, device."""
     if threads is not None:
         torch.set_num_threads(threads)
     learn, history = train(key, seed=seed, data=_data(), device=device, reporter=SilentReporter())
-    return history.accuracy, history.seconds_per_epoch, str(learn.device)
+    one_row = one_row_accuracy(learn, _data())
+    return history.accuracy, one_row, history.seconds_per_epoch, str(learn.device)
 
 
 @functools.cache
@@ -145,14 +186,18 @@ def _runs(jobs: list[tuple[str, int]], device, workers: int):
 
 
 def compare(keys: Sequence[str], seeds: int = 3, device=None,
-            progress: Callable[[str, int, float], None] | None = None, workers: int = 1) -> list[dict]:
-    """Train each model with seeds ``0..seeds-1``; one row per model: ``model``, ``accuracy``
-    (mean), ``accuracy_sd`` (sample sd; 0 for one seed), ``reference``, ``seconds_per_epoch``
-    (median over the runs), ``device``. ``progress(key, seed, accuracy)`` is called after each run.
+            progress: Callable[[str, int, float], None] | None = None,
+            workers: int = 1) -> list[dict]:
+    """Train each model with seeds ``0..seeds-1``; one row per model with
+    ``model``, ``accuracy`` (mean at 64 rows), ``accuracy_sd`` (sample sd; 0 for one
+    seed), ``accuracy_one_row`` (mean, the stream read as one row), ``ceiling`` and
+    ``ceiling_one_row`` (the best any predictor can do, see :func:`ceiling_for`),
+    ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
+    ``progress(key, seed, accuracy)`` is called after each run.
 
-    ``workers > 1`` trains that many runs at once, in separate processes with one CPU thread
-    each (on a CPU with that many cores this divides the time; each run is seeded on its own, so
-    the results are the same as with one worker).
+    ``workers > 1`` trains that many runs at once, in separate processes with one CPU
+    thread each (on a CPU with that many cores this divides the time; each run is seeded
+    on its own, so the results are the same as with one worker).
     """
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
         raise ValueError(f"seeds must be a positive int, got {seeds!r}")
@@ -160,7 +205,7 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
-    results: dict[tuple[str, int], tuple[float, float, str]] = {}
+    results: dict[tuple[str, int], tuple[float, float, float, str]] = {}
     for (key, seed), result in _runs(jobs, device, workers):
         results[key, seed] = result
         if progress is not None:
@@ -168,13 +213,16 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     rows = []
     for recipe in recipes:
         runs = [results[recipe.key, seed] for seed in range(seeds)]
-        accs = [acc for acc, _, _ in runs]
+        accs, one_row, secs, devices = zip(*runs, strict=True)
         rows.append({
             "model": recipe.key,
             "accuracy": statistics.fmean(accs),
             "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
+            "accuracy_one_row": statistics.fmean(one_row),
+            "ceiling": ceiling_for(recipe),
+            "ceiling_one_row": ceiling_for(recipe, rows=1),
             "reference": recipe.reference,
-            "seconds_per_epoch": statistics.median(secs for _, secs, _ in runs),
-            "device": runs[0][2],
+            "seconds_per_epoch": statistics.median(secs),
+            "device": devices[0],
         })
     return rows

@@ -241,14 +241,15 @@ class Learner:
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
     @torch.no_grad()
-    def validate(self) -> tuple[float, float]:
-        """Validation loss and accuracy (averaged over scored tokens), from a reset state."""
+    def validate(self, dl: Iterable | None = None) -> tuple[float, float]:
+        """Loss and accuracy (averaged over scored tokens) on ``dl`` (default: the validation
+        batches), from a reset state."""
         self.model.eval()
         self._reset()
         total_loss = torch.zeros((), device=self.device)
         total_correct = torch.zeros((), device=self.device, dtype=torch.long)
         count = 0
-        for x, y in self._batches(self.valid_dl):
+        for x, y in self._batches(self.valid_dl if dl is None else dl):
             loss, correct, n = loss_and_correct(self.model, self.model(x), y)
             total_loss += loss * n
             total_correct += correct

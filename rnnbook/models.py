@@ -39,10 +39,11 @@ class BatchNorm1dFlat(nn.BatchNorm1d):
 
 
 class FullyConnected3(nn.Module):
-    """Reads three tokens and predicts the fourth: the same layers, written out three times.
+    """Reads three tokens and predicts the fourth: the same layers, written out three
+    times.
 
-    Unlike fastai v1, whose loader stretched ``bptt=3`` windows to five tokens or more (so
-    the course's version read tokens 1-3 and was scored on token 6), this model sees
+    Unlike fastai v1, whose loader stretched ``bptt=3`` windows to five tokens or more
+    (so the course's version read tokens 1-3 and was scored on token 6), this model sees
     exactly three tokens and is scored on the token that follows them.
     """
 
@@ -57,7 +58,8 @@ class FullyConnected3(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.shape[1] != 3:
-            raise ValueError(f"FullyConnected3 reads exactly 3 tokens, got a batch of {x.shape[1]}")
+            raise ValueError(f"FullyConnected3 reads exactly 3 tokens, "
+                             f"got a batch of {x.shape[1]}")
         h = self.bn(F.relu(self.i_h(x[:, 0])))
         h = h + self.i_h(x[:, 1])
         h = self.bn(F.relu(self.h_h(h)))
@@ -67,7 +69,8 @@ class FullyConnected3(nn.Module):
 
 
 class Loop3(nn.Module):
-    """The same net as a loop: start from a zero hidden state, fold in one token per step.
+    """The same net as a loop: start from a zero hidden state, fold in one token per
+    step.
 
     It predicts the token after the last one it reads (see :class:`FullyConnected3`).
     """
@@ -91,7 +94,8 @@ class Loop3(nn.Module):
 
 
 class EveryToken(nn.Module):
-    """Predicts after every token, not just the last one; the state restarts at each batch."""
+    """Predicts after every token, not just the last one; the state restarts at each
+    batch."""
 
     predicts_last = False
 
@@ -114,9 +118,11 @@ class EveryToken(nn.Module):
 
 
 class StatefulMixin:
-    """Keeps the hidden state between batches, detached (truncated backpropagation through time).
+    """Keeps the hidden state between batches, detached (truncated backpropagation
+    through time).
 
-    The state starts as zeros; it is zeroed again by :meth:`reset` or when the batch size changes.
+    The state starts as zeros; it is zeroed again by :meth:`reset` or when the batch
+    size changes.
     """
 
     predicts_last = False
@@ -126,8 +132,10 @@ class StatefulMixin:
         """Forget the hidden state: the next batch starts from zeros."""
         self.h = None
 
-    def _state(self, x: torch.Tensor, shape: tuple[int, ...], n: int = 1) -> tuple[torch.Tensor, ...]:
-        """The kept state (``n`` tensors of ``shape`` with the batch size filled in), or zeros."""
+    def _state(self, x: torch.Tensor, shape: tuple[int, ...], n: int = 1
+               ) -> tuple[torch.Tensor, ...]:
+        """The kept state (``n`` tensors of ``shape`` with the batch size filled in), or
+        zeros."""
         state = self.h if isinstance(self.h, tuple) else (self.h,)
         if state[0] is None or state[0].shape != shape or state[0].device != x.device:
             return tuple(torch.zeros(shape, device=x.device) for _ in range(n))
@@ -161,7 +169,8 @@ class Stateful(StatefulMixin, nn.Module):
 
 
 class StatefulRNN(StatefulMixin, nn.Module):
-    """The stateful loop written with PyTorch's ``nn.RNN`` (the loop runs in C++/CUDA)."""
+    """The stateful loop written with PyTorch's ``nn.RNN`` (the loop runs in
+    C++/CUDA)."""
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
@@ -197,7 +206,8 @@ class GRU2(StatefulMixin, nn.Module):
 
 
 class LSTM2(StatefulMixin, nn.Module):
-    """A stateful 2-layer LSTM (fastbook's ``LMModel6``): a cell state beside the hidden state."""
+    """A stateful 2-layer LSTM (fastbook's ``LMModel6``): a cell state beside the hidden
+    state."""
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
@@ -219,12 +229,13 @@ class RegularizedLSTM(StatefulMixin, nn.Module):
     - dropout ``p`` on the LSTM's output;
     - activation regularisation (AR): ``alpha`` times the mean square of the dropped-out
       output, so activations stay small;
-    - temporal activation regularisation (TAR): ``beta`` times the mean square of the change
-      of the raw output from one step to the next, so activations change smoothly;
+    - temporal activation regularisation (TAR): ``beta`` times the mean square of the
+      change of the raw output from one step to the next, so activations change
+      smoothly;
     - weight tying: ``h_o`` shares its weight matrix with the embedding ``i_h``.
 
-    In training mode, ``forward`` leaves the AR + TAR penalty in ``self.extra_loss``; the
-    learner adds it to the loss.
+    In training mode, ``forward`` leaves the AR + TAR penalty in ``self.extra_loss``;
+    the learner adds it to the loss.
     """
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2,
@@ -248,6 +259,9 @@ class RegularizedLSTM(StatefulMixin, nn.Module):
         out = self.drop(raw)
         if self.training:
             ar = out.pow(2).mean()
-            tar = (raw[:, 1:] - raw[:, :-1]).pow(2).mean() if raw.shape[1] > 1 else raw.new_zeros(())
+            if raw.shape[1] > 1:
+                tar = (raw[:, 1:] - raw[:, :-1]).pow(2).mean()
+            else:
+                tar = raw.new_zeros(())
             self.extra_loss = self.alpha * ar + self.beta * tar
         return self.h_o(out)

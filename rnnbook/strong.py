@@ -28,25 +28,26 @@ class CopyGRU(StatefulMixin, nn.Module):
     """A stateful GRU language model with a copy head over the last ``mem_len`` tokens.
 
     - ``i_h``, ``rnn``, ``h_o``: the GRU of the lesson, the *generator*;
-    - ``q``, ``k``: the query at position ``t`` and the key at an earlier position ``s`` are
-      made of two blocks, one from the token and one from the token before it; a block
-      only meets its own kind (token with token, previous with previous), and a learned
-      bias per distance ``t - s`` breaks ties in favour of the previous number;
-    - the copy puts the attention weight of ``s`` on the token that *followed* ``s``. Only
-      ``s < t`` are attended, so that token is at or before ``t``: a prediction never sees
-      its target. A "sink" lets the head attend nowhere (say, at the very first token);
-    - ``gate``: how much to trust the copy, from the GRU output, the token and the copied
-      token; the generator also sees the copied token (``c_h``), so it can, say, turn a
-      copied "thirty" into "forty" after "thirty nine".
+    - ``q``, ``k``: the query at position ``t`` and the key at an earlier position ``s``
+      are made of two blocks, one from the token and one from the token before it; a
+      block only meets its own kind (token with token, previous with previous), and a
+      learned bias per distance ``t - s`` breaks ties in favour of the previous number;
+    - the copy puts the attention weight of ``s`` on the token that *followed* ``s``.
+      Only ``s < t`` are attended, so that token is at or before ``t``: a prediction
+      never sees its target. A "sink" lets the head attend nowhere (say, at the very
+      first token);
+    - ``gate``: how much to trust the copy, from the GRU output, the token and the
+      copied token; the generator also sees the copied token (``c_h``), so it can, say,
+      turn a copied "thirty" into "forty" after "thirty nine".
 
-    The output is the log of the mixed probabilities (each row sums to one), so the learner's
-    cross-entropy and accuracy work unchanged. The last ``mem_len + 1`` tokens read are kept
-    from one batch to the next, so the head at the start of a window still sees the previous
-    number; ``reset()`` forgets them with the GRU state.
+    The output is the log of the mixed probabilities (each row sums to one), so the
+    learner's cross-entropy and accuracy work unchanged. The last ``mem_len + 1`` tokens
+    read are kept from one batch to the next, so the head at the start of a window still
+    sees the previous number; ``reset()`` forgets them with the GRU state.
     """
 
-    def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1, d_key: int = 32,
-                 mem_len: int = 24, p: float = 0.1):
+    def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1,
+                 d_key: int = 32, mem_len: int = 24, p: float = 0.1):
         super().__init__()
         self.n_hidden, self.n_layers, self.mem_len = n_hidden, n_layers, mem_len
         self.i_h = nn.Embedding(vocab_size, n_hidden)
@@ -54,7 +55,8 @@ class CopyGRU(StatefulMixin, nn.Module):
         self.drop = nn.Dropout(p)
         self.h_o = nn.Linear(n_hidden, vocab_size)
         self.c_h = nn.Linear(n_hidden, n_hidden)
-        self.q = nn.ModuleList([nn.Linear(n_hidden, d_key), nn.Linear(n_hidden, d_key)])  # token, previous
+        # one block for the token, one for the token before it
+        self.q = nn.ModuleList([nn.Linear(n_hidden, d_key), nn.Linear(n_hidden, d_key)])
         self.k = nn.ModuleList([nn.Linear(n_hidden, d_key), nn.Linear(n_hidden, d_key)])
         self.dist_bias = nn.Parameter(torch.zeros(mem_len + 1))
         self.sink = nn.Parameter(torch.zeros(()))  # the score of "attend nowhere"
@@ -67,21 +69,29 @@ class CopyGRU(StatefulMixin, nn.Module):
         self.mem = None
 
     def _memory(self, x: torch.Tensor) -> torch.Tensor:
-        """The kept tokens of the previous windows (none after a reset or a new batch size)."""
-        if self.mem is None or self.mem.shape[0] != x.shape[0] or self.mem.device != x.device:
+        """The kept tokens of the previous windows (none after a reset or a new batch
+        size)."""
+        mem = self.mem
+        if mem is None or mem.shape[0] != x.shape[0] or mem.device != x.device:
             return x.new_zeros(x.shape[0], 0)
-        return self.mem
+        return mem
 
     def attention(self, toks: torch.Tensor, n_queries: int) -> torch.Tensor:
-        """Copy-head weights (bs, n_queries, len - 1) of the last ``n_queries`` positions of
-        ``toks`` (bs, len) over the positions before them. Weight ``[b, t, s]`` goes to the
-        token ``toks[b, s + 1]``; the weights of a row sum to at most one (the rest: nowhere)."""
+        """Copy-head weights (bs, n_queries, len - 1) of the last ``n_queries``
+        positions of ``toks`` (bs, len) over the positions before them. Weight
+        ``[b, t, s]`` goes to the token ``toks[b, s + 1]``; the weights of a row sum to
+        at most one (the rest: nowhere)."""
         bs, n = toks.shape
         emb = self.i_h(toks)
-        prev = torch.cat([torch.zeros_like(emb[:, :1]), emb[:, :-1]], 1)  # zeros: unknown
-        query = torch.cat([q(e[:, n - n_queries:]) for q, e in zip(self.q, (emb, prev), strict=True)], -1)
-        keys = torch.cat([k(e[:, :-1]) for k, e in zip(self.k, (emb, prev), strict=True)], -1)
-        scores = query @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5  # (bs, n_queries, n - 1)
+        # the token before each token (zeros: unknown)
+        prev = torch.cat([torch.zeros_like(emb[:, :1]), emb[:, :-1]], 1)
+        blocks = (emb, prev)
+        query = torch.cat([q(e[:, n - n_queries:])
+                           for q, e in zip(self.q, blocks, strict=True)], -1)
+        keys = torch.cat([k(e[:, :-1])
+                          for k, e in zip(self.k, blocks, strict=True)], -1)
+        # (bs, n_queries, n - 1)
+        scores = query @ keys.transpose(1, 2) / keys.shape[-1] ** 0.5
         pos = torch.arange(n, device=toks.device)
         dist = pos[n - n_queries:, None] - pos[None, :-1]  # t - s
         scores = scores + self.dist_bias[dist.clamp(0, self.mem_len)]
@@ -97,13 +107,15 @@ class CopyGRU(StatefulMixin, nn.Module):
         self._keep(h)
         res = self.drop(res)
         toks = torch.cat([self._memory(x), x], 1)  # memory, then this window
-        # one token more than the head reaches back, to know the token before the oldest key
+        # one token more than the head reaches back, to know the token before the
+        # oldest key
         self.mem = toks[:, -self.mem_len - 1:]
 
         attn = self.attention(toks, T)
         mass = attn.sum(-1, keepdim=True)
         copy = torch.zeros(bs, T, self.h_o.out_features, device=x.device).scatter_add_(
-            2, toks[:, None, 1:].expand(bs, T, -1), attn) / mass.clamp_min(1e-8)  # sums to one
+            2, toks[:, None, 1:].expand(bs, T, -1), attn)
+        copy = copy / mass.clamp_min(1e-8)  # sums to one
         copied = copy @ self.i_h.weight  # the (expected) embedding of the copied token
         g = torch.sigmoid(self.gate(torch.cat([res, emb, copied], -1))) * mass
         gen = F.softmax(self.h_o(res + self.c_h(copied)), -1)

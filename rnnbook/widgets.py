@@ -15,6 +15,7 @@ Two families, for the two places a reader meets them:
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import struct
@@ -30,7 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .data import HumanNumbers, LMLoader, load_human_numbers, show_batch
-from .experiments import RECIPES, get_recipe, train
+from .experiments import RECIPES, VALID_ROWS, get_recipe, train
 from .learner import History, Reporter, SilentReporter
 from .plotting import _smooth, draw_history
 
@@ -48,6 +49,8 @@ __all__ = [
     "curves_png",
     "setting_png",
     "heatmap_png",
+    "setting_alt",
+    "heatmap_alt",
     "static_explorer",
     "static_batches",
 ]
@@ -135,12 +138,15 @@ def curves_png(history: History | None, others: Sequence[History] = (), title: s
 # --------------------------------------------------------------------------- the live explorer
 
 class WidgetReporter(Reporter):
-    """A :class:`~rnnbook.learner.Reporter` that drives widgets: the progress bar after every
-    batch (at most every ``min_interval`` seconds) and ``on_epoch(history)`` after every epoch."""
+    """A :class:`~rnnbook.learner.Reporter` that drives widgets: the progress bar after
+    every batch (at most every ``min_interval`` seconds) and ``on_epoch(history)`` after
+    every epoch."""
 
-    def __init__(self, progress: widgets.IntProgress, on_epoch: Callable[[History], None] | None = None,
+    def __init__(self, progress: widgets.IntProgress,
+                 on_epoch: Callable[[History], None] | None = None,
                  min_interval: float = 0.1):
-        self.progress, self.on_epoch, self.min_interval = progress, on_epoch, min_interval
+        self.progress, self.on_epoch = progress, on_epoch
+        self.min_interval = min_interval
 
     def begin(self, epochs: int, n_batches: int) -> None:
         self.epochs, self.n_batches, self.last = epochs, n_batches, 0.0
@@ -254,9 +260,10 @@ class Explorer:
         """Why the current settings cannot be trained (empty when they can)."""
         s = self.settings()
         out = []
-        for name, stream in (("training", self.data.train), ("validation", self.data.valid)):
+        for name, stream, bs in (("training", self.data.train, s["bs"]),
+                                 ("validation", self.data.valid, VALID_ROWS)):
             try:
-                LMLoader(stream, bs=s["bs"], bptt=s["bptt"])
+                LMLoader(stream, bs=bs, bptt=s["bptt"])
             except ValueError as e:
                 out.append(f"{name} stream: {e}")
         return out
@@ -462,20 +469,21 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
           hiddens: Sequence[int] = (16, 32, 64, 128), epochs: int = 4, seed: int = 0,
           data: HumanNumbers | None = None, device=None, threads: int | None = 1,
           progress: Callable[[int, int, History], None] | None = None) -> SweepResults:
-    """Train ``model`` once per (bptt, hidden) of the grid, each for ``epochs`` epochs from
-    ``seed``, with :func:`~rnnbook.experiments.train` (the recipe's other settings unchanged).
+    """Train ``model`` once per (bptt, hidden) of the grid, each for ``epochs`` epochs
+    from ``seed``, with :func:`~rnnbook.experiments.train` (the recipe's other settings
+    unchanged).
 
-    ``threads`` sets PyTorch's CPU threads during the sweep (restored afterwards; ``None``
-    leaves them alone). The grid's models are too small to gain from a second thread, and one
-    thread keeps a busy machine from slowing the sweep down many times over (threads that
-    wait for each other while other jobs hold the cores). ``progress(bptt, hidden, history)``
-    is called after each run.
+    ``threads`` sets PyTorch's CPU threads during the sweep (restored afterwards;
+    ``None`` leaves them alone). The grid's models are too small to gain from a second
+    thread, and one thread keeps a busy machine from slowing the sweep down many times
+    over (threads that wait for each other while other jobs hold the cores).
+    ``progress(bptt, hidden, history)`` is called after each run.
     """
     recipe = get_recipe(model)
     bptts, hiddens = _check_grid("bptts", bptts), _check_grid("hiddens", hiddens)
     data = data if data is not None else load_human_numbers()
     for b in bptts:  # refuse a bad grid before any training
-        LMLoader(data.valid, bs=recipe.bs, bptt=b)
+        LMLoader(data.valid, bs=VALID_ROWS, bptt=b)
     results = SweepResults(model, bptts, hiddens, epochs, seed, "", recipe.bs)
     saved_threads = torch.get_num_threads()
     if threads is not None:
@@ -484,8 +492,9 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
         for b in bptts:
             for h in hiddens:
                 start = time.perf_counter()
-                learn, history = train(recipe, seed=seed, data=data, device=device, reporter=SilentReporter(),
-                                       bptt=b, hidden=h, epochs=epochs)
+                learn, history = train(recipe, seed=seed, data=data, device=device,
+                                       reporter=SilentReporter(), bptt=b, hidden=h,
+                                       epochs=epochs)
                 results.seconds[b, h] = time.perf_counter() - start
                 results.histories[b, h] = history
                 results.device = str(learn.device)
@@ -534,11 +543,37 @@ def heatmap_png(results: SweepResults, dpi: int = 72) -> bytes:
     return _png(fig, dpi)
 
 
-def _image(png: bytes) -> widgets.Image:
-    """An Image widget shown at the PNG's own size (a flex box would otherwise stretch it)."""
+def setting_alt(results: SweepResults, bptt: int, hidden: int) -> str:
+    """The alt text of :func:`setting_png`: what its figure shows, in words."""
+    h = results.histories[bptt, hidden]
+    valid = h.column("valid_loss")
+    end = f", ending at a validation loss of {valid[-1]:.2f}" if valid else ""
+    return (f"Training curves of {results.model} with bptt {bptt} and hidden size {hidden} over "
+            f"{results.epochs} epochs. Left: training loss per batch (smoothed) and validation "
+            f"loss per epoch{end}. Right: validation accuracy per epoch, ending at "
+            f"{h.accuracy:.1%}, with the other hidden sizes at bptt {bptt} in light grey.")
+
+
+def heatmap_alt(results: SweepResults) -> str:
+    """The alt text of :func:`heatmap_png`: what its figure shows, in words."""
+    grid = results.grid()
+    (lo, lo_b, lo_h), (hi, hi_b, hi_h) = (
+        f((acc, b, h) for b, row in zip(results.bptts, grid, strict=True)
+          for h, acc in zip(results.hiddens, row, strict=True)) for f in (min, max))
+    return (f"Heatmap of the final validation accuracy after {results.epochs} epochs, bptt "
+            f"{', '.join(map(str, results.bptts))} down, hidden size "
+            f"{', '.join(map(str, results.hiddens))} across. Lowest {lo:.1%} (bptt {lo_b}, hidden "
+            f"{lo_h}), highest {hi:.1%} (bptt {hi_b}, hidden {hi_h}).")
+
+
+def _image(png: bytes, alt: str, classes: Sequence[str] = ()) -> widgets.HTML:
+    """A PNG with alt text, shown at its own size: an ``<img>`` in an HTML widget (the Image
+    widget has no alt text, so a screen reader would meet a nameless image)."""
     width, height = struct.unpack(">II", png[16:24])
-    return widgets.Image(value=png, format="png",
-                         layout=widgets.Layout(width=f"{width}px", height=f"{height}px", flex="none"))
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    img = (f'<img src="{src}" alt="{html.escape(alt)}" width="{width}" height="{height}" '
+           f'class="{" ".join(classes)}">')
+    return widgets.HTML(img, layout=widgets.Layout(width=f"{width}px", height=f"{height}px", flex="none"))
 
 
 def _selection_slider(name: str, values: Sequence[int], value: int) -> widgets.SelectionSlider:
@@ -566,18 +601,15 @@ def static_explorer(results: SweepResults, bptt: int | None = None, hidden: int 
         pages = []
         for h in results.hiddens:
             caption = widgets.HTML(f'<span class="rnnbook-setting">{_caption(results, b, h)}</span>')
-            # (no tooltip: the site's widget JavaScript fails to render an Image that has one)
-            image = _image(setting_png(results, b, h))
-            image.add_class("rnnbook-figure")
-            image.add_class(f"rnnbook-bptt-{b}-hidden-{h}")
+            image = _image(setting_png(results, b, h), setting_alt(results, b, h),
+                           ("rnnbook-figure", f"rnnbook-bptt-{b}-hidden-{h}"))
             pages.append(widgets.VBox([caption, image]))
         inner = widgets.Stack(pages, selected_index=hidden_slider.index)
         links.append(widgets.jslink((hidden_slider, "index"), (inner, "selected_index")))
         inner_stacks.append(inner)
     outer = widgets.Stack(inner_stacks, selected_index=bptt_slider.index)
     links.append(widgets.jslink((bptt_slider, "index"), (outer, "selected_index")))
-    heatmap = _image(heatmap_png(results))
-    heatmap.add_class("rnnbook-heatmap")
+    heatmap = _image(heatmap_png(results), heatmap_alt(results), ("rnnbook-heatmap",))
     note = widgets.HTML(
         f"<small>Precomputed when this page was built: {html.escape(results.model)}, "
         f"{len(results.bptts)} x {len(results.hiddens)} settings, {results.epochs} epochs each, "
@@ -585,7 +617,9 @@ def static_explorer(results: SweepResults, bptt: int | None = None, hidden: int 
         f"choose among these runs.</small>")
     figures = widgets.HBox([outer, heatmap],
                            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-end"))
-    box = widgets.VBox([widgets.HBox([bptt_slider, hidden_slider]), figures, note])
+    # the sliders wrap, one under the other, on a screen too narrow for both side by side
+    sliders = widgets.HBox([bptt_slider, hidden_slider], layout=widgets.Layout(flex_flow="row wrap"))
+    box = widgets.VBox([sliders, figures, note])
     box.add_class("rnnbook-static-explorer")
     box.links = links  # the browser-side links, for scripts that want to check them
     return box

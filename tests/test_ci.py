@@ -67,3 +67,10 @@ def test_ci_runs_the_readmes_test_command():
     test_command = _readme_commands()["test"].split("&&")[-1].strip()
     assert test_command in ci
     assert "torch==2.13.0" in ci, "CI pins the CPU build of torch"
+
+
+def test_ci_checks_the_sites_accessibility_after_the_build():
+    ci = (ROOT / ".ci" / "run").read_text()
+    site_check = ci.split('stage "site check"')[1].split("stage ")[0]
+    assert "python scripts/check_a11y.py _build/html" in site_check
+    assert (ROOT / "scripts" / "vendor" / "axe.min.js").read_text()[:20].startswith("/*! axe v")

@@ -21,7 +21,8 @@ def test_table_json_has_the_documented_keys():
     rows = json.loads(out)
     assert [r["model"] for r in rows] == ["fc3", "loop3"]
     for r in rows:
-        assert set(r) == {"model", "accuracy", "accuracy_sd", "reference", "seconds_per_epoch", "device"}
+        assert set(r) == {"model", "accuracy", "accuracy_sd", "accuracy_one_row", "ceiling",
+                          "ceiling_one_row", "reference", "seconds_per_epoch", "device"}
         assert 0 < r["accuracy"] < 1 and r["accuracy_sd"] > 0 and r["device"] == "cpu"
     assert rows[0]["reference"] == 0.409
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import html
+import re
 import time
 
 import ipywidgets as widgets
@@ -10,6 +13,7 @@ import pytest
 
 import rnnbook.widgets as rw
 from rnnbook import train
+from rnnbook.data import HumanNumbers
 from rnnbook.learner import History, SilentReporter
 from rnnbook.widgets import Explorer, SweepResults, static_explorer, sweep
 
@@ -60,10 +64,14 @@ def test_train_records_the_run_and_redraws_the_curves(ex, data):
     assert ex.history.batch_losses != ref.batch_losses
 
 
-def test_nonsense_is_refused_with_a_message(ex):
+def test_nonsense_is_refused_with_a_message(data):
+    # a short training text: 512 rows of it are 25 tokens long (the validation text is always
+    # cut into 64 rows, long enough for any bptt the slider offers)
+    short = HumanNumbers(data.train[:12_801], data.valid, data.vocab)
+    ex = Explorer(data=short, device="cpu")
     _set(ex, **TINY)
     assert ex.problems() == [] and not ex.train_button.disabled
-    ex.bs.value, ex.bptt.value = 512, 70  # the validation stream gives rows of 25 tokens
+    ex.bs.value, ex.bptt.value = 512, 70
     assert ex.train_button.disabled
     assert "bptt must be at most 25" in ex.message and "bptt must be at most 25" in ex.status.value
     assert ex.run(block=True) is None and ex.runs == []
@@ -129,6 +137,14 @@ def _fake(bptts=(5, 20), hiddens=(16, 64)) -> SweepResults:
     return res
 
 
+def _img(value: str) -> dict:
+    """The PNG bytes, alt text and class of the one ``<img>`` in an HTML widget's value."""
+    m = re.fullmatch(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)" width="\d+" '
+                     r'height="\d+" class="([^"]*)">', value)
+    assert m, f"not an image with alt text: {value[:80]}"
+    return {"png": base64.b64decode(m.group(1)), "alt": m.group(2), "class": m.group(3)}
+
+
 def _descendants(w):
     yield w
     for child in getattr(w, "children", ()):
@@ -150,8 +166,12 @@ def test_static_explorer_links_the_sliders_to_stacks_of_precomputed_figures():
         for h, page in zip(res.hiddens, inner.children, strict=True):
             caption, image = page.children
             assert caption.value.startswith(f'<span class="rnnbook-setting">bptt {b}, hidden {h}:')
-            assert bytes(image.value) == rw.setting_png(res, b, h)
-            assert f"rnnbook-bptt-{b}-hidden-{h}" in image._dom_classes
+            img = _img(image.value)
+            assert img["png"] == rw.setting_png(res, b, h)
+            assert img["class"] == f"rnnbook-figure rnnbook-bptt-{b}-hidden-{h}"
+            assert img["alt"] == html.escape(rw.setting_alt(res, b, h))
+            assert f"bptt {b} and hidden size {h}" in img["alt"]
+            assert f"ending at {res.accuracy(b, h):.1%}" in img["alt"]
     # the links live in the browser: bptt -> outer stack, hidden -> every inner stack
     pairs = {(id(lk.source[0]), lk.source[1], id(lk.target[0]), lk.target[1]) for lk in box.links}
     assert len(box.links) == 1 + len(res.bptts)
@@ -160,8 +180,12 @@ def test_static_explorer_links_the_sliders_to_stacks_of_precomputed_figures():
         assert (id(sliders["hidden"]), "index", id(inner), "selected_index") in pairs
     figures = {hashlib.sha256(rw.setting_png(res, b, h)).hexdigest() for b in res.bptts for h in res.hiddens}
     assert len(figures) == 4  # each setting has its own figure
-    total = sum(len(w.value) for w in found if isinstance(w, widgets.Image))
-    assert total < 4 * 40_000, "the embedded figures should stay small"
+    images = [_img(w.value) for w in found if isinstance(w, widgets.HTML) and "<img " in w.value]
+    assert len(images) == 4 + 1  # the four settings and the heatmap
+    assert sum(len(i["png"]) for i in images[:4]) < 4 * 40_000, "the embedded figures should stay small"
+    heatmap = images[-1]
+    assert heatmap["class"] == "rnnbook-heatmap" and heatmap["png"] == rw.heatmap_png(res)
+    assert "Lowest 40.0% (bptt 5, hidden 16), highest 55.0% (bptt 20, hidden 64)" in heatmap["alt"]
     assert "seed 0" in found[-1].value and "2 epochs" in found[-1].value
 
 

@@ -121,3 +121,27 @@ def test_sliders_pick_the_precomputed_figures_in_the_browser(opened):
     assert page_check.check_batches(page) == [5, 10]  # the batch view moves on too
     # the one known page error comes from sphinx-thebe's script included twice (not from widgets)
     assert [e for e in page_check.js_errors(faults) if "THEBE_JS_URL" not in e] == []
+
+
+def test_a_screen_reader_gets_named_sliders_with_their_values_and_described_figures(opened):
+    import check_a11y
+    from playwright.sync_api import expect
+
+    page, _ = opened
+    # axe-core finds nothing serious or critical on the page (nameless sliders, images
+    # without alt text, names that leave out visible text)
+    violations = check_a11y.axe_scan(page)
+    assert [v["id"] for v in violations if v["impact"] in check_a11y.FAILING] == []
+    # every slider handle is named by its description and reads out the value on show
+    # (a SelectionSlider's handle would otherwise say its index)
+    hidden = page.get_by_role("slider", name="hidden", exact=True)
+    assert hidden.count() == 1 and hidden.get_attribute("aria-valuetext") == "32"
+    assert page.get_by_role("slider", name="bptt", exact=True).count() == 2  # explorer, batches
+    page_check.move(page, 1)  # ArrowRight on hidden: 32 -> 64
+    expect(hidden).to_have_attribute("aria-valuetext", "64", timeout=10_000)
+    # the figure on show and the heatmap are described in words
+    figure = page.get_by_role("img", name="Training curves of gru2 with bptt 10 and hidden size 64",
+                              exact=False)
+    assert figure.count() == 1 and figure.is_visible()
+    heatmap = page.get_by_role("img", name="Heatmap of the final validation accuracy", exact=False)
+    assert "highest 80.0% (bptt 20, hidden 64)" in heatmap.get_attribute("alt")

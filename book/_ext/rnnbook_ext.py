@@ -4,6 +4,9 @@
   (``_build/exec_times.json``) and prints how long each chapter took to execute.
 - It drops script tags that a page would include twice (sphinx-thebe registers its
   configuration script once per read phase; the second copy is a JavaScript error).
+- It gives the body of each exercise and solution (sphinx-exercise) an id of its own: the
+  extension names every one ``exercise-content`` or ``solution-content``, so a page with several
+  exercises would repeat an id.
 """
 
 import json
@@ -42,7 +45,15 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique
 
 
+def _unique_exercise_ids(app, doctree, docname):
+    for section in doctree.findall(lambda node: node.tagname == "section"):
+        if section.get("ids") in (["exercise-content"], ["solution-content"]):
+            owner = section.parent.get("ids") if section.parent is not None else None
+            section["ids"] = [f"{owner[0] if owner else docname}-{section['ids'][0]}"]
+
+
 def setup(app):
     app.connect("build-finished", _report)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
+    app.connect("doctree-resolved", _unique_exercise_ids)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,299 @@
+"""The playground: the book's trained models, run in the reader's browser.
+
+``export_model(learn, folder, key="gru2", accuracy=...)`` writes a trained model's weights,
+its sizes and the vocabulary to ``folder/gru2.bin`` and lists it in ``folder/index.json``; the
+chapters that train the models call it, into ``book/_static/playground/models/``, so the site
+carries them. ``book/_static/playground/playground.js`` reads these files and runs the models
+in the page. ``load_model`` rebuilds the PyTorch model from such a file and ``predict`` runs it
+the way the page does (one row, from a reset state), for the test that the two agree.
+``playground(learn)`` shows the same view in a live kernel (Jupyter, Binder, Colab), for a
+model the reader just trained: an ``<iframe srcdoc=...>`` with the script and the weights
+inlined, so it needs no server and no extension and renders in JupyterLab.
+
+Why a small hand-written script and not onnxruntime-web or TensorFlow.js: the models are a
+few 64-unit layers over a 40-word vocabulary, a forward pass is a few dozen small
+matrix-vector products per word. The script that does them (and draws the page) is about
+40 kB, where onnxruntime-web's wasm alone is several MB and TensorFlow.js about 1 MB, over the
+page's budget of 2 MB; a library would also need the copy head (a custom attention) exported
+as a graph. The file format is a small JSON header and raw little-endian float32 weights:
+
+- 8 bytes ``RNNBPG01``, a little-endian uint32 ``n``, ``n`` bytes of UTF-8 JSON (padded with
+  spaces so the weights start at a multiple of 4), then the float32 weights;
+- the header gives ``key``, ``class``, ``arch`` (``cell``: ``rnn``/``gru``/``lstm``,
+  ``n_layers``, ``n_hidden``, ``vocab_size``, ``norm``, ``copy``: ``mem_len`` and ``d_key``
+  or null), ``vocab``, ``recipe`` (its settings, if ``key`` is one of the book's recipes),
+  ``seed``, ``accuracy``, ``tensors`` (name, shape, offset in floats) and ``aliases`` (tied
+  weights, stored once).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.resources
+import json
+import re
+import struct
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .data import Vocab, load_human_numbers
+from .experiments import RECIPES
+from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
+from .strong import CopyGRU
+
+__all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
+           "Playground"]
+
+MAGIC = b"RNNBPG01"
+FORMAT = 1
+STATIC = Path(__file__).resolve().parent.parent / "book" / "_static" / "playground"
+"""The playground's script and style sheet in a source checkout; an installed wheel carries
+them as ``rnnbook.playground_static`` (see pyproject.toml)."""
+
+# class -> (recurrent cell, normalisation before the output layer)
+SUPPORTED: dict[type, tuple[str, str | None]] = {
+    StatefulRNN: ("rnn", "bn"),
+    GRU2: ("gru", "bn"),
+    LSTM2: ("lstm", None),
+    RegularizedLSTM: ("lstm", None),
+    CopyGRU: ("gru", None),
+}
+_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+
+
+def _model_of(learn_or_model) -> nn.Module:
+    model = getattr(learn_or_model, "model", learn_or_model)
+    if type(model) not in SUPPORTED:
+        names = ", ".join(c.__name__ for c in SUPPORTED)
+        raise ValueError(f"the playground runs {names}; got {type(model).__name__}")
+    rnn = model.rnn
+    if rnn.bidirectional or not rnn.bias or not rnn.batch_first or getattr(rnn, "proj_size", 0):
+        raise ValueError("the playground runs one-directional, batch-first recurrent layers "
+                         "with biases and no projection")
+    if isinstance(rnn, nn.RNN) and rnn.nonlinearity != "tanh":
+        raise ValueError(f"the playground runs nn.RNN with tanh, got {rnn.nonlinearity!r}")
+    return model
+
+
+def _arch(model: nn.Module) -> dict:
+    cell, norm = SUPPORTED[type(model)]
+    arch = {"cell": cell, "n_layers": model.rnn.num_layers, "n_hidden": model.rnn.hidden_size,
+            "vocab_size": model.i_h.num_embeddings, "norm": norm, "copy": None}
+    if norm == "bn":
+        arch["bn_eps"] = model.bn.eps
+    if isinstance(model, CopyGRU):
+        arch["copy"] = {"mem_len": model.mem_len, "d_key": model.q[0].out_features}
+    return arch
+
+
+def _recipe(key: str) -> dict | None:
+    recipe = RECIPES.get(key)
+    if recipe is None:
+        return None
+    return {"key": recipe.key, "title": recipe.title, "epochs": recipe.epochs, "lr": recipe.lr,
+            "bs": recipe.bs, "bptt": recipe.bptt, "wd": recipe.wd, "hidden": recipe.hidden}
+
+
+def encode(model, key: str, *, vocab: Vocab | None = None, seed: int | None = None,
+           accuracy: float | None = None, title: str | None = None) -> bytes:
+    """The bytes of the playground file of ``model`` (a learner or a model) under ``key``."""
+    model = _model_of(model)
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError(f"key must be 1-64 letters, digits, '_', '-' or '.', not starting with "
+                         f"'-' or '.'; got {key!r}")
+    vocab = vocab if vocab is not None else load_human_numbers().vocab
+    if len(vocab) != model.i_h.num_embeddings:
+        raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model's embedding has "
+                         f"{model.i_h.num_embeddings}")
+    if accuracy is not None and not 0.0 <= float(accuracy) <= 1.0:
+        raise ValueError(f"accuracy must be between 0 and 1, got {accuracy!r}")
+    tensors, aliases, chunks, offset, seen = [], {}, [], 0, {}
+    for name, t in model.state_dict(keep_vars=True).items():
+        if not t.is_floating_point():
+            continue  # batchnorm's num_batches_tracked
+        ident = (t.data_ptr(), t.shape)
+        if ident in seen:
+            aliases[name] = seen[ident]
+            continue
+        seen[ident] = name
+        data = t.detach().to("cpu", torch.float32).contiguous()
+        tensors.append({"name": name, "shape": list(data.shape), "offset": offset})
+        chunks.append(data.numpy().astype("<f4").tobytes())
+        offset += data.numel()
+    recipe = _recipe(key)
+    header = {
+        "format": FORMAT, "key": key, "class": type(model).__name__,
+        "title": title or (recipe["title"] if recipe else type(model).__name__),
+        "arch": _arch(model), "vocab": list(vocab.itos), "recipe": recipe, "seed": seed,
+        "accuracy": None if accuracy is None else float(accuracy),
+        "tensors": tensors, "aliases": aliases,
+    }
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-(len(MAGIC) + 4 + len(text)) % 4)
+    return MAGIC + struct.pack("<I", len(text)) + text + b"".join(chunks)
+
+
+def _order(key: str) -> tuple[int, str]:
+    keys = list(RECIPES)
+    return (keys.index(key) if key in keys else len(keys), key)
+
+
+def export_model(learn_or_model, folder: str | Path, *, key: str, seed: int | None = None,
+                 accuracy: float | None = None, vocab: Vocab | None = None,
+                 title: str | None = None) -> Path:
+    """Write the playground file ``folder/<key>.bin`` of a trained learner or model and list it
+    in ``folder/index.json``; returns the file's path.
+
+    ``key`` names the model on the page; the book uses its recipe keys (``"gru2"`` ...), and
+    the page then shows that recipe's settings, so give a model trained otherwise another key.
+    ``seed`` and ``accuracy`` are shown with it. ``vocab`` defaults to the human-numbers
+    vocabulary. Sizes (hidden units, layers, the copy head's ``mem_len`` and ``d_key``) are
+    read from the model, so the page never assumes them.
+    """
+    data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy, title=title)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{key}.bin"
+    path.write_bytes(data)
+    header = _header(data)
+    index_file = folder / "index.json"
+    try:
+        entries = json.loads(index_file.read_text())["models"]
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        entries = []
+    entries = [e for e in entries if isinstance(e, dict) and e.get("key") != key]
+    entries.append({"key": key, "title": header["title"], "file": path.name,
+                    "class": header["class"], "seed": seed, "accuracy": header["accuracy"]})
+    entries.sort(key=lambda e: _order(str(e.get("key"))))
+    index_file.write_text(json.dumps({"format": FORMAT, "models": entries}, indent=1) + "\n")
+    return path
+
+
+def _header(data: bytes) -> dict:
+    if len(data) < 12 or data[:8] != MAGIC:
+        raise ValueError("not a playground model file (it must start with RNNBPG01)")
+    (n,) = struct.unpack("<I", data[8:12])
+    try:
+        header = json.loads(data[12:12 + n])
+    except ValueError as e:
+        raise ValueError(f"the playground file's header is not valid JSON: {e}") from None
+    if header.get("format") != FORMAT:
+        raise ValueError(f"playground file format {header.get('format')!r}; this rnnbook reads {FORMAT}")
+    header["_data_start"] = 12 + n
+    return header
+
+
+def load_model(source: str | Path | bytes) -> tuple[nn.Module, Vocab, dict]:
+    """Rebuild the PyTorch model of a playground file (a path or its bytes), in eval mode;
+    returns ``(model, vocab, header)``."""
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    header = _header(data)
+    classes = {c.__name__: c for c in SUPPORTED}
+    if header["class"] not in classes:
+        raise ValueError(f"unknown model class {header['class']!r}; known: {', '.join(classes)}")
+    arch = header["arch"]
+    kwargs = {"n_hidden": arch["n_hidden"]}
+    if header["class"] != "StatefulRNN":
+        kwargs["n_layers"] = arch["n_layers"]
+    if arch["copy"]:
+        kwargs.update(arch["copy"])
+    model = classes[header["class"]](arch["vocab_size"], **kwargs)
+    weights = torch.frombuffer(bytearray(data[header["_data_start"]:]), dtype=torch.float32)
+    state = {}
+    for t in header["tensors"]:
+        n = 1
+        for s in t["shape"]:
+            n *= s
+        if t["offset"] + n > weights.numel():
+            raise ValueError(f"the playground file is truncated (tensor {t['name']})")
+        state[t["name"]] = weights[t["offset"]:t["offset"] + n].view(t["shape"])
+    for name, target in header["aliases"].items():
+        state[name] = state[target]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [m for m in missing if not m.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise ValueError(f"the playground file does not fit {header['class']}: missing {missing}, "
+                         f"unexpected {unexpected}")
+    return model.eval(), Vocab(header["vocab"]), header
+
+
+@torch.no_grad()
+def predict(model: nn.Module, tokens: list[str], vocab: Vocab, k: int = 3) -> dict:
+    """What the page's ``rnnbookPlayground.run`` returns, computed by PyTorch: the model reads
+    ``tokens`` as one row from a reset state. ``tokens`` (the words read), ``predictions``
+    (the likeliest next word after each), ``top`` (``k`` ``[word, probability]`` pairs, best
+    first) and ``hidden`` (the last recurrent layer's output after each token)."""
+    model = _model_of(model)
+    if not tokens:
+        raise ValueError("predict needs at least one token")
+    outputs = []
+    hook = model.rnn.register_forward_hook(lambda mod, inp, out: outputs.append(out[0]))
+    was_training = model.training
+    try:
+        model.eval()
+        model.reset()
+        device = next(model.parameters()).device
+        out = model(vocab.numericalize(tokens)[None].to(device))[0]
+    finally:
+        hook.remove()
+        model.reset()
+        model.train(was_training)
+    probs = torch.softmax(out.float(), -1).cpu()
+    values, ids = probs.topk(k, -1)
+    top = [[[vocab.itos[i], p] for i, p in zip(row_i, row_p, strict=True)]
+           for row_i, row_p in zip(ids.tolist(), values.tolist(), strict=True)]
+    return {"tokens": list(tokens), "predictions": [row[0][0] for row in top], "top": top,
+            "hidden": outputs[0][0].cpu().tolist()}
+
+
+def _static_text(name: str) -> str:
+    """A file of the playground's front end: from the checkout, else from the installed package."""
+    if (STATIC / name).is_file():
+        return (STATIC / name).read_text(encoding="utf-8")
+    return importlib.resources.files("rnnbook.playground_static").joinpath(name).read_text(encoding="utf-8")
+
+
+class Playground:
+    """The playground view of one model for a live kernel; shows itself as an ``<iframe>``."""
+
+    def __init__(self, data: bytes, key: str, text: str | None = None, height: int = 900):
+        self.data, self.key, self.text, self.height = data, key, text, height
+
+    def document(self) -> str:
+        """The iframe's whole HTML document: style sheet, script and weights inlined."""
+        js = _static_text("playground.js").replace("</", "<\\/")
+        css = _static_text("playground.css")
+        models = json.dumps({self.key: base64.b64encode(self.data).decode()})
+        attrs = f'data-models="{html.escape(self.key)}"'
+        if self.text is not None:
+            attrs += f' data-text="{html.escape(self.text)}"'
+        return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                f"<title>rnnbook playground: {html.escape(self.key)}</title><style>{css}</style>"
+                f"<script>window.rnnbookPlaygroundModels = {models};</script></head><body>"
+                f"<main><div class=\"rnnbook-playground\" {attrs}></div></main>"
+                f"<script>{js}</script></body></html>")
+
+    def _repr_html_(self) -> str:
+        return (f'<iframe title="rnnbook playground: {html.escape(self.key)}" '
+                f'srcdoc="{html.escape(self.document(), quote=True)}" '
+                f'style="width: 100%; height: {int(self.height)}px; border: 1px solid #ccc">'
+                "</iframe>")
+
+
+def playground(learn_or_model, key: str = "my_model", *, vocab: Vocab | None = None,
+               text: str | None = None, accuracy: float | None = None, seed: int | None = None,
+               height: int = 900) -> Playground:
+    """The playground for a model you trained, in a live notebook: ``playground(learn)``.
+
+    ``text`` prefills the text box; ``accuracy`` and ``seed`` are shown with the model. The
+    model's weights go into the page, so it keeps working after the kernel stops.
+    """
+    if isinstance(height, bool) or not isinstance(height, int) or height < 200:
+        raise ValueError(f"height must be an int of at least 200 (pixels), got {height!r}")
+    data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy)
+    return Playground(data, key, text, height)
+
