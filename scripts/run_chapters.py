@@ -74,9 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("chapters", nargs="*", type=Path,
                         help="notebooks (default: every chapter of _toc.yml)")
-    # More room than the book build's 240 s: this checks the environment, not the speed, and
-    # the results chapter's longest cell can pass 240 s on a busy 2-core machine.
-    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    parser.add_argument("--timeout", type=int, default=600,
+                        help="seconds per cell (default 600, as the book build)")
     parser.add_argument("--allow-stderr", action="store_true",
                         help="do not fail a chapter that writes to stderr")
     args = parser.parse_args(argv)
