@@ -141,19 +141,21 @@ def _order(key: str) -> tuple[int, str]:
     return (keys.index(key) if key in keys else len(keys), key)
 
 
-def export_model(learn_or_model, folder: str | Path, *, key: str, seed: int | None = None,
-                 accuracy: float | None = None, vocab: Vocab | None = None,
-                 title: str | None = None) -> Path:
-    """Write the playground file ``folder/<key>.bin`` of a trained learner or model and list it
-    in ``folder/index.json``; returns the file's path.
+def export_model(learn_or_model, folder: str | Path, *, key: str,
+                 seed: int | None = None, accuracy: float | None = None,
+                 vocab: Vocab | None = None, title: str | None = None) -> Path:
+    """Write the playground file ``folder/<key>.bin`` of a trained learner or model
+    and list it in ``folder/index.json``; returns the file's path.
 
-    ``key`` names the model on the page; the book uses its recipe keys (``"gru2"`` ...), and
-    the page then shows that recipe's settings, so give a model trained otherwise another key.
-    ``seed`` and ``accuracy`` are shown with it. ``vocab`` defaults to the human-numbers
-    vocabulary. Sizes (hidden units, layers, the copy head's ``mem_len`` and ``d_key``) are
-    read from the model, so the page never assumes them.
+    ``key`` names the model on the page; the book uses its recipe keys (``"gru2"``
+    ...), and the page then shows that recipe's settings, so give a model trained
+    otherwise another key. ``seed`` and ``accuracy`` are shown with it. ``vocab``
+    defaults to the human-numbers vocabulary. Sizes (hidden units, layers, the copy
+    head's ``mem_len`` and ``d_key``) are read from the model, so the page never
+    assumes them.
     """
-    data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy, title=title)
+    data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy,
+                  title=title)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.bin"
@@ -166,9 +168,11 @@ def export_model(learn_or_model, folder: str | Path, *, key: str, seed: int | No
         entries = []
     entries = [e for e in entries if isinstance(e, dict) and e.get("key") != key]
     entries.append({"key": key, "title": header["title"], "file": path.name,
-                    "class": header["class"], "seed": seed, "accuracy": header["accuracy"]})
+                    "class": header["class"], "seed": seed,
+                    "accuracy": header["accuracy"]})
     entries.sort(key=lambda e: _order(str(e.get("key"))))
-    index_file.write_text(json.dumps({"format": FORMAT, "models": entries}, indent=1) + "\n")
+    index = {"format": FORMAT, "models": entries}
+    index_file.write_text(json.dumps(index, indent=1) + "\n")
     return path
 
 
