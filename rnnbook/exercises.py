@@ -354,12 +354,21 @@ def _linear(cell: nn.Module, attr: str, n_in: int, n_out: int, name: str) -> nn.
     return layer
 
 
-def _copy_weights(reference: nn.Module, ih: nn.Linear, hh: nn.Linear) -> None:
+def _cell_and_reference(cell_cls: type, reference_cls: type, n_gates: int, n_in: int,
+                        n_hid: int) -> tuple[nn.Module, str, nn.Linear, nn.Linear, nn.Module]:
+    """The reader's cell, its name, its ``ih`` and ``hh`` layers, and PyTorch's cell of the
+    same kind with the same weights."""
+    cell = _build(cell_cls, n_in, n_hid)
+    name = cell_cls.__name__
+    ih = _linear(cell, "ih", n_in, n_gates * n_hid, name)
+    hh = _linear(cell, "hh", n_hid, n_gates * n_hid, name)
+    reference = reference_cls(n_in, n_hid)
     with torch.no_grad():
         reference.weight_ih.copy_(ih.weight)
         reference.bias_ih.copy_(ih.bias)
         reference.weight_hh.copy_(hh.weight)
         reference.bias_hh.copy_(hh.bias)
+    return cell, name, ih, hh, reference
 
 
 @_checker
@@ -367,12 +376,7 @@ def check_gru_cell(cell_cls: type) -> str:
     """``cell_cls(input_size, hidden_size)`` with layers ``ih`` and ``hh`` (gates in the order
     r, z, n) computes PyTorch's ``nn.GRUCell``: ``cell(x, h)`` is the next state."""
     n_in, n_hid, bs = 5, 4, 3
-    cell = _build(cell_cls, n_in, n_hid)
-    name = cell_cls.__name__
-    ih = _linear(cell, "ih", n_in, 3 * n_hid, name)
-    hh = _linear(cell, "hh", n_hid, 3 * n_hid, name)
-    reference = nn.GRUCell(n_in, n_hid)
-    _copy_weights(reference, ih, hh)
+    cell, name, ih, hh, reference = _cell_and_reference(cell_cls, nn.GRUCell, 3, n_in, n_hid)
     x, h = torch.randn(bs, n_in), torch.randn(bs, n_hid)
     got = _tensor(_call(f"{name}(x, h)", cell, x, h), f"{name}(x, h) with h of shape {(bs, n_hid)}",
                   (bs, n_hid))
@@ -400,12 +404,7 @@ def check_lstm_cell(cell_cls: type) -> str:
     """``cell_cls(input_size, hidden_size)`` with layers ``ih`` and ``hh`` (gates in the order
     i, f, g, o) computes PyTorch's ``nn.LSTMCell``: ``cell(x, (h, c))`` is the next ``(h, c)``."""
     n_in, n_hid, bs = 5, 4, 3
-    cell = _build(cell_cls, n_in, n_hid)
-    name = cell_cls.__name__
-    ih = _linear(cell, "ih", n_in, 4 * n_hid, name)
-    hh = _linear(cell, "hh", n_hid, 4 * n_hid, name)
-    reference = nn.LSTMCell(n_in, n_hid)
-    _copy_weights(reference, ih, hh)
+    cell, name, ih, hh, reference = _cell_and_reference(cell_cls, nn.LSTMCell, 4, n_in, n_hid)
     x, h, c = torch.randn(bs, n_in), torch.randn(bs, n_hid), torch.randn(bs, n_hid)
     got = _call(f"{name}(x, (h, c))", cell, x, (h, c))
     if not isinstance(got, (tuple, list)) or len(got) != 2:
