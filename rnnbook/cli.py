@@ -68,7 +68,8 @@ def format_table(rows: Sequence[dict]) -> str:
              f"{'reference':>10} {'s/epoch':>8}  device"]
     for r in rows:
         ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
-        acc = f"{r['accuracy']:.3f} ± {r['accuracy_sd']:.3f}"
+        sd = r["accuracy_sd"]
+        acc = f"{r['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001")
         gap = 100 * (r["accuracy"] - r["ceiling"])
         lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
                      f"{gap:>6.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
