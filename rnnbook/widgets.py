@@ -363,7 +363,8 @@ class Explorer:
             if history.stopped:
                 self._say(f"Stopped after {len(history.rows)} complete epoch(s) of {s['epochs']}.", "warn")
             else:
-                self._say(f"Done: accuracy {history.accuracy:.1%} after {s['epochs']} epochs "
+                epochs = f"{s['epochs']} epoch" + ("s" if s["epochs"] != 1 else "")
+                self._say(f"Done: accuracy {history.accuracy:.1%} after {epochs} "
                           f"in {row['time']:.1f} s on {history.device}.", "ok")
         except Exception as e:  # shown in the widget; the explorer stays usable
             row["time"] = time.perf_counter() - start
