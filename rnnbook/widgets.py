@@ -384,14 +384,18 @@ class Explorer:
         self.train_button.disabled = bool(self.problems())
 
     def _show_table(self) -> None:
-        head = "".join(f"<th>{c}</th>" for c in _RUN_COLUMNS)
+        # aligned the same in every front end: text columns left, numbers right
+        styles = [f' style="padding:2px 8px; text-align:{"left" if c in ("model", "status") else "right"}"'
+                  for c in _RUN_COLUMNS]
+        head = "".join(f"<th{st}>{c}</th>" for st, c in zip(styles, _RUN_COLUMNS, strict=True))
         body = []
         for r in reversed(self.runs):
             acc = "" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
             cells = [r["run"], r["model"], r["bptt"], r["hidden"], r["bs"], r["epochs"], r["seed"], acc,
                      f"{r['time']:.1f}s", r["status"]]
             title = f' title="{html.escape(r["error"])}"' if "error" in r else ""
-            body.append(f"<tr{title}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + "</tr>")
+            body.append(f"<tr{title}>" + "".join(f"<td{st}>{html.escape(str(c))}</td>"
+                                                 for st, c in zip(styles, cells, strict=True)) + "</tr>")
         if not body:
             body = [f'<tr><td colspan="{len(_RUN_COLUMNS)}"><i>no runs yet</i></td></tr>']
         self.table.value = (f'<table class="rnnbook-runs" style="font-size:12px"><thead><tr>{head}</tr>'
