@@ -5,8 +5,10 @@ it is missing; on Colab, turn on the custom widget manager), a blank line, then 
 own setup lines, which this script keeps as they are: from the first line that imports
 rnnbook (``from rnnbook.book import setup, ...``) to the end of the cell.
 
-The pinned release and the repository's URL are written in the template only; change them
-there and run ``python scripts/sync_first_cell.py``. ``--check`` changes nothing and exits 1
+On the website the cell is folded (the ``hide-input`` tag): a reader sees its output, the
+device and the seed, and opens the install lines if curious; in Jupyter and on Colab it reads
+as it is. The pinned release and the repository's URL are written in the template only; change
+them there and run ``python scripts/sync_first_cell.py``. ``--check`` changes nothing and exits 1
 when a chapter's first cell differs from the template (the tests run the same check).
 """
 
@@ -20,6 +22,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "book" / "_first_cell.py"
+TAG = "hide-input"
 
 
 def template() -> str:
@@ -64,7 +67,7 @@ def out_of_date(paths: list[Path] | None = None) -> list[Path]:
     stale = []
     for path in paths if paths is not None else chapters():
         cell = first_code_cell(nbformat.read(path, as_version=4), path.name)
-        if cell.source != synced(cell.source, path.name):
+        if cell.source != synced(cell.source, path.name) or TAG not in cell.metadata.get("tags", []):
             stale.append(path)
     return stale
 
@@ -82,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         nb = nbformat.read(path, as_version=4)
         cell = first_code_cell(nb, path.name)
         cell.source = synced(cell.source, path.name)
+        tags = cell.metadata.setdefault("tags", [])
+        if TAG not in tags:
+            tags.append(TAG)
         nbformat.write(nb, path)
         print(f"wrote the first cell of {path.relative_to(ROOT)}")
     print(f"{len(chapters())} chapters, {len(stale)} updated")

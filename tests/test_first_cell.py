@@ -61,6 +61,18 @@ def test_sync_keeps_a_chapters_own_lines_and_replaces_the_rest():
     assert sync_first_cell.synced(new) == new
 
 
+def test_a_first_cell_without_the_fold_is_out_of_date(tmp_path):
+    import nbformat
+
+    path = tmp_path / "chapter.ipynb"
+    shutil.copy(ROOT / "book" / "data.ipynb", path)
+    assert sync_first_cell.out_of_date([path]) == []
+    nb = nbformat.read(path, as_version=4)
+    sync_first_cell.first_code_cell(nb).metadata["tags"] = []
+    nbformat.write(nb, path)
+    assert sync_first_cell.out_of_date([path]) == [path]  # the site would show the install lines
+
+
 def test_sync_refuses_a_cell_that_does_not_import_rnnbook():
     with pytest.raises(ValueError, match="x.ipynb.*import rnnbook"):
         sync_first_cell.chapter_lines("import torch\nprint(1)", "x.ipynb")
