@@ -58,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("ceiling", help="the best accuracy any predictor can reach on the validation text")
     c.add_argument("--rows", type=_positive(int), default=VALID_ROWS,
                    help=f"the validation rows of the first yardstick (default {VALID_ROWS})")
+    c.set_defaults(threads=1)
     return parser
 
 
@@ -98,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = _parser()
     args = parser.parse_args(argv)
-    torch.set_num_threads(getattr(args, "threads", 1))
+    torch.set_num_threads(args.threads)
     try:
         if args.command == "train":
             changes = {k: v for k, v in (("bptt", args.bptt), ("hidden", args.hidden), ("bs", args.bs),
