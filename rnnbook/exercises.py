@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from .analysis import SLOTS, breakdown, slot_labels
-from .data import HumanNumbers, LMLoader, Vocab, load_human_numbers, number_to_words
+from .data import LMLoader, Vocab, number_to_words
+from .experiments import _data
 from .models import FullyConnected3, RegularizedLSTM, Stateful
 from .strong import CopyGRU
 
@@ -127,11 +128,6 @@ def _first_difference(got: torch.Tensor, expected: torch.Tensor, atol: float = 1
         return None
     where = tuple(int(i) for i in (~close).nonzero()[0])
     return f"at {list(where)}: got {got[where].item():.4g}, expected {expected[where].item():.4g}"
-
-
-@functools.lru_cache(maxsize=1)
-def _data() -> HumanNumbers:
-    return load_human_numbers()
 
 
 def _short(text: str, n: int = 70) -> str:
