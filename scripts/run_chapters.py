@@ -16,7 +16,6 @@ environment, where the book's build tools are not installed).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -27,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def toc_chapters(root: Path = ROOT) -> list[Path]:
     """The notebooks of ``_toc.yml`` (its ``root`` and every ``file``), in its order."""
-    toc = (root / "_toc.yml").read_text()
-    names = re.findall(r"^\s*(?:root|-\s*file):\s*(\S+)\s*$", toc, re.M)
+    from check_site import toc_pages  # beside this script (imported here: it needs yaml)
+
+    names = toc_pages(root / "_toc.yml")
     return [root / f"{n}.ipynb" for n in names if (root / f"{n}.ipynb").is_file()]
 
 
