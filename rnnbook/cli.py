@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .analysis import ceiling
 from .data import load_human_numbers
-from .experiments import RECIPES, VALID_ROWS, compare, train
+from .experiments import RECIPES, compare, train
 from .learner import TextReporter, default_device
+from .yardstick import VALID_ROWS, ceiling
 
 
 def _positive(kind):

@@ -25,10 +25,9 @@ import torch
 from torch import nn
 
 from .analysis import SLOTS, breakdown, slot_labels
-from .data import LMLoader, Vocab, number_to_words
-from .experiments import _data
+from .copy_gru import CopyGRU
+from .data import LMLoader, Vocab, load_human_numbers, number_to_words
 from .models import FullyConnected3, RegularizedLSTM, Stateful
-from .strong import CopyGRU
 
 __all__ = [
     "Check",
@@ -156,7 +155,7 @@ def check_batch_rows(batch_rows: Callable[..., list[str]]) -> str:
     """``batch_rows(stream, vocab, bs, bptt, k)``: the text of each row of batch ``k`` of
     ``LMLoader(stream, bs, bptt)``, found without the loader."""
     _callable(batch_rows, "batch_rows")
-    data = _data()
+    data = load_human_numbers()
     cases = [(data.valid, 64, 70, 0), (data.valid, 64, 70, 1), (data.valid, 64, 70, 2),
              (data.valid, 16, 20, 5), (data.train, 8, 3, 0), (data.valid[:96], 4, 7, 3)]
     for stream, bs, bptt, k in cases:
@@ -214,7 +213,7 @@ def check_next_word(next_word: Callable) -> str:
     _callable(next_word, "next_word")
     from .models import Loop3
 
-    vocab = _data().vocab
+    vocab = load_human_numbers().vocab
     model = Loop3(len(vocab), 16)
     model.train()
     with torch.no_grad():  # batchnorm statistics as a trained model has them
@@ -484,7 +483,7 @@ def check_errors_by_slot(errors_by_slot: Callable) -> str:
     """``errors_by_slot(x, preds, targets, vocab)``: the number of wrong predictions per slot of
     the target, as a dict; arguments as :meth:`Learner.predict` returns them."""
     _callable(errors_by_slot, "errors_by_slot")
-    data = _data()
+    data = load_human_numbers()
     loader = LMLoader(data.valid[:4001], bs=16, bptt=50)
     x, targets = loader.x, loader.y
     wrong = torch.rand(targets.shape) < 0.2
@@ -527,7 +526,7 @@ def check_unseen_pairs(unseen_pairs: Callable) -> str:
     """``unseen_pairs(train, valid, vocab)``: the set of (word, next word) pairs that occur in
     the validation stream and never in the training stream."""
     _callable(unseen_pairs, "unseen_pairs")
-    data = _data()
+    data = load_human_numbers()
     vocab = data.vocab
     cases = [(data.train[:3000], data.valid[:500]), (data.train, data.valid)]
     for train, valid in cases:
@@ -576,8 +575,8 @@ def check_is_causal(is_causal: Callable) -> str:
     the batch ``x`` stay the same however the tokens after ``t`` change (each run from a reset
     state), False otherwise."""
     _callable(is_causal, "is_causal")
-    vocab_size = len(_data().vocab)
-    x, _ = next(iter(LMLoader(_data().valid, bs=4, bptt=16)))
+    vocab_size = len(load_human_numbers().vocab)
+    x, _ = next(iter(LMLoader(load_human_numbers().valid, bs=4, bptt=16)))
     models = [("CopyGRU (causal)", CopyGRU(vocab_size, 16).eval(), True),
               ("Stateful (causal)", Stateful(vocab_size, 16).eval(), True),
               ("a GRU that reads the next token", _Peeking(vocab_size, 1).eval(), False),
@@ -616,7 +615,7 @@ def check_copy_guess(copy_guess: Callable) -> str:
     """``copy_guess(ids)``: the token that followed the latest earlier position whose token and
     previous token match the last two of ``ids``; ``None`` when there is none."""
     _callable(copy_guess, "copy_guess")
-    data = _data()
+    data = load_human_numbers()
     stream = data.valid[:600].tolist()
     contexts = [stream[max(0, end - 24):end] for end in range(2, len(stream))]
     contexts += [[5], [], stream[:3]]

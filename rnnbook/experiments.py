@@ -4,15 +4,13 @@
 and runs one cycle with the recipe's settings; the CLI, the chapters, the widgets and the
 benchmarks all go through it.
 
-One yardstick for every model: whatever batch size a recipe trains with, it is validated the
-lesson's way, on the validation stream cut into :data:`VALID_ROWS` rows, each read from an
-empty state. :func:`one_row_accuracy` scores it on the whole stream read as one row, and
-:func:`ceiling_for` gives the best any predictor could do under the same rules.
+Every recipe is validated on the book's one yardstick, :data:`~rnnbook.yardstick.VALID_ROWS`
+rows whatever batch size it trains with; :func:`compare` scores it there, on one row, and
+against its ceiling (:mod:`rnnbook.yardstick`).
 """
 
 from __future__ import annotations
 
-import functools
 import multiprocessing
 import statistics
 from collections.abc import Callable, Sequence
@@ -23,17 +21,12 @@ import torch
 from torch import nn
 
 from . import models
-from .analysis import ceiling
-from .data import HumanNumbers, LMLoader, load_human_numbers
+from .copy_gru import CopyGRU
+from .data import HumanNumbers, load_human_numbers
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
-from .models import StatefulMixin
-from .strong import CopyGRU
+from .yardstick import VALID_ROWS, ceiling_for, one_row_accuracy
 
-__all__ = ["VALID_ROWS", "Recipe", "RECIPES", "get_recipe", "build", "train", "one_row_accuracy",
-           "ceiling_for", "compare"]
-
-VALID_ROWS = 64
-"""The rows every model is validated on: the lesson's batch size."""
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
 
 
 @dataclass(frozen=True)
@@ -128,47 +121,14 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     return learn, history
 
 
-def one_row_accuracy(learn: Learner, data: HumanNumbers | None = None) -> float:
-    """The accuracy of a trained learner on the whole validation stream read as one row
-    (one reset, at the start), with the windows of its validation batches."""
-    data = data if data is not None else load_human_numbers()
-    dl = learn.valid_dl
-    return learn.validate(LMLoader(data.valid, 1, dl.bptt, dl.drop_last))[1]
-
-
-def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
-                data: HumanNumbers | None = None) -> float:
-    """:func:`~rnnbook.analysis.ceiling` for what ``recipe``'s model sees: its row from the
-    start if it keeps its state, else only its current window (and, for a model that
-    predicts the last token, scored once per window)."""
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
-    stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
-    last_only = bool(getattr(recipe.make, "predicts_last", False))
-    window = None if stateful else recipe.bptt
-    if data is None:
-        return _default_ceiling(window, last_only, rows)
-    return ceiling(data.valid, rows, window, last_only)["accuracy"]
-
-
-@functools.cache
-def _default_ceiling(window: int | None, last_only: bool, rows: int) -> float:
-    return ceiling(_data().valid, rows, window, last_only)["accuracy"]
-
-
 def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, float, str]:
     """One run of :func:`compare` (module-level, so a worker process can run it): accuracy at
     :data:`VALID_ROWS` rows and at one row, seconds per epoch, device."""
     if threads is not None:
         torch.set_num_threads(threads)
-    learn, history = train(key, seed=seed, data=_data(), device=device, reporter=SilentReporter())
-    one_row = one_row_accuracy(learn, _data())
+    learn, history = train(key, seed=seed, device=device, reporter=SilentReporter())
+    one_row = one_row_accuracy(learn)
     return history.accuracy, one_row, history.seconds_per_epoch, str(learn.device)
-
-
-@functools.cache
-def _data() -> HumanNumbers:
-    return load_human_numbers()
 
 
 def _runs(jobs: list[tuple[str, int]], device, workers: int):

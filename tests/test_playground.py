@@ -7,9 +7,9 @@ import subprocess
 import pytest
 import torch
 
+from rnnbook.copy_gru import CopyGRU
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
 from rnnbook.playground import STATIC, encode, export_model, load_model, playground, predict
-from rnnbook.strong import CopyGRU
 
 WORDS = ("eight thousand one hundred twelve , eight thousand one hundred thirteen , "
          "eight thousand one hundred fourteen , eight thousand one hundred fifteen ,").split()

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium
 # Made-up results: 3 bptt values x 3 hidden sizes, 2 epochs; run both in the notebook and here.
 FAKE_RESULTS = textwrap.dedent("""
     from rnnbook.learner import History
-    from rnnbook.widgets import SweepResults
+    from rnnbook.sweep import SweepResults
 
     def fake_results():
         bptts, hiddens = (5, 10, 20), (16, 32, 64)
@@ -49,7 +49,7 @@ FAKE_RESULTS = textwrap.dedent("""
 NOTEBOOK_CODE = FAKE_RESULTS + textwrap.dedent("""
     from IPython.display import display
     from rnnbook.data import load_human_numbers
-    from rnnbook.widgets import static_batches, static_explorer
+    from rnnbook.sweep import static_batches, static_explorer
     display(static_batches(load_human_numbers(), bptts=(3, 5, 10)))
     static_explorer(fake_results(), bptt=10, hidden=32)
 """)
@@ -91,7 +91,7 @@ def _sha(png_b64: str) -> str:
 
 
 def test_sliders_pick_the_precomputed_figures_in_the_browser(opened):
-    from rnnbook.widgets import setting_png
+    from rnnbook.sweep import setting_png
 
     page, faults = opened
     results = _fake_results()
