@@ -132,3 +132,28 @@ def test_the_cache_is_emptied_when_the_package_changed_and_force_wins(tmp_path, 
     assert mode_after("other code") == "cache" and not cache.exists()  # emptied
     assert mode_after(None) == "cache" and not cache.exists()
     assert mode_after(runs.source_hash(), env="force") == "force"
+
+
+@pytest.mark.slow
+def test_a_rebuild_reuses_the_cache_the_report_lists_the_runs_and_new_code_reruns(tmp_path):
+    code = ("import uuid\nfrom rnnbook import train\n"
+            "for _ in range(2):\n"
+            "    train('stateful', epochs=1, hidden=8, device='cpu')\n"
+            "print('token', uuid.uuid4().hex)")
+    book = tiny_book(tmp_path, code)
+    index = book / "book" / "index.md"
+    index.write_text(index.read_text() + "\n```{rnnbook-runs}\n```\n")
+    html = tmp_path / "_build" / "html" / "book"
+
+    def build_token() -> str:
+        result = build_book(book)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        return (html / "chapter.html").read_text().split("token ")[1][:32]
+
+    first = build_token()
+    report = (html / "index.html").read_text()
+    assert "2 training runs: 1 trained" in report and "1 loaded from the run cache" in report
+    assert report.count("<td><p>chapter</p></td>") == 2
+    assert build_token() == first  # nothing changed: the chapter's outputs come from the cache
+    (tmp_path / "_build" / "rnnbook-source").write_text("other code")
+    assert build_token() != first  # the package changed: the chapter runs again
