@@ -2,8 +2,8 @@
 load fails a request or logs a console error, and that widget icons show their glyph.
 
 Usage: ``python scripts/check_widget_loads.py [HTML_DIR] [--loads 20] [--screenshot PNG]``
-(default ``_build/html``). The pages are those of ``_toc.yml`` whose HTML embeds widget state. Each load
-opens the page in a new browser context (an empty cache, as a first visit), waits until its
+(default ``_build/html``). The pages are those of ``_toc.yml`` whose HTML embeds widget state.
+Each load opens the page in a new browser context (an empty cache, as a first visit), waits until its
 widgets are drawn, its fonts settled and the network idle, then records the faults of
 ``browser.watch`` and any answer of the local server with an HTTP error. On every load, each
 icon in a widget (``<i class="fa ...">``, e.g. a Button's ``icon="play"``) must be drawn in its
@@ -11,7 +11,8 @@ icon font: the font's faces must have loaded, and the glyph drawn in it must dif
 same character drawn in a font that does not exist (the placeholder box a reader would see).
 ``--screenshot`` saves the first icon's widget, as a reader sees it, to a PNG.
 
-Prints one line per page with the count of faulty loads; exits 1 if any load had a fault.
+Prints one line per page with the count of faulty loads, then each fault with the number of loads
+that had it; exits 1 if any load had a fault.
 A fault that comes only now and then (a race between scripts) shows up here, where one load
 per page (``check_site.py --browser``) passes by chance.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 from browser import open_browser, serve, watch
@@ -92,9 +94,11 @@ def load(browser, url: str, base: str, timeout: float = 60) -> tuple[list[str], 
     page.on("response", lambda r: faults.append(f"HTTP {r.status}: {r.url}")
             if r.status >= 400 and r.url.startswith(base) else None)
     page.goto(url, wait_until="load", timeout=timeout * 1000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     try:
         page.wait_for_function(RENDERED, timeout=timeout * 1000, polling=100)
-    except Exception:
+    except PlaywrightTimeout:
         faults.append("no widget rendered")
     icons = page.evaluate(ICONS)  # waits for document.fonts.ready
     page.wait_for_load_state("networkidle", timeout=timeout * 1000)
@@ -104,8 +108,9 @@ def load(browser, url: str, base: str, timeout: float = 60) -> tuple[list[str], 
 def check_page(browser, base: str, name: str, loads: int,
                screenshot: Path | None = None) -> tuple[int, list[str], int]:
     """Load page ``name`` ``loads`` times and print a summary line; returns (the number of loads
-    with a fault, the faults, the most icons one load showed)."""
-    problems, faulty, icon_counts = [], 0, set()
+    with a fault, each fault with the number of loads that had it, the most icons one load
+    showed)."""
+    seen, faulty, icon_counts = Counter(), 0, set()
     for n in range(loads):
         faults, icons, context = load(browser, f"{base}/{name}.html", base)
         try:
@@ -117,12 +122,12 @@ def check_page(browser, base: str, name: str, loads: int,
                 print(f"  screenshot of the widget with icon {icons[0]['icon']!r} on {name}: {screenshot}")
         finally:
             context.close()
-        if faults:
-            faulty += 1
-            problems += [f"{name}: load {n + 1}: {f}" for f in dict.fromkeys(faults)]
+        faulty += bool(faults)
+        seen.update(list(dict.fromkeys(faults)))
     drawn = ("no icon" if icon_counts == {0}
              else f"{'/'.join(map(str, sorted(icon_counts)))} icon(s) per load")
     print(f"  {name:<28} {loads} loads, {faulty} with a fault; {drawn}")
+    problems = [f"{name}: in {k} of {loads} loads: {fault}" for fault, k in seen.items()]
     return faulty, problems, max(icon_counts)
 
 
