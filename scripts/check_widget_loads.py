@@ -6,9 +6,11 @@ Usage: ``python scripts/check_widget_loads.py [HTML_DIR] [--loads 20] [--screens
 Each load opens the page in a new browser context (an empty cache, as a first visit), waits until its
 widgets are drawn, its fonts settled and the network idle, then records the faults of
 ``browser.watch`` and any answer of the local server with an HTTP error. On every load, each
-icon in a widget (``<i class="fa ...">``, e.g. a Button's ``icon="play"``) must be drawn in its
-icon font: the font's faces must have loaded, and the glyph drawn in it must differ from the
-same character drawn in a font that does not exist (the placeholder box a reader would see).
+icon in a widget (e.g. a Button's ``icon="play"``) must be drawn: as text (``<i class="fa
+fa-play">``, the widget manager's way) in its icon font, whose faces must have loaded and whose
+glyph must differ from the same character drawn in a font that does not exist (the placeholder
+box a reader would see); or as an inline SVG with a shape (the book's theme turns such icons
+into SVG with its own Font Awesome script).
 ``--screenshot`` saves the first icon's widget, as a reader sees it, to a PNG.
 
 Prints one line per page with the count of faulty loads, then each fault with the number of loads
@@ -29,16 +31,25 @@ from check_site import ROOT, WIDGET_STATE, toc_pages
 
 RENDERED = "() => document.querySelectorAll('.jupyter-widgets').length > 0"
 
-# For each widget icon on the page: its font (family, weight), whether every face of that font
-# has loaded, and whether its glyph drawn in that font differs from the placeholder box (the
-# same character in a font that does not exist).
+# For each widget icon on the page: drawn as text in the icon font (``<i class="fa fa-play">``,
+# as the widget manager's CSS draws it): its font (family, weight), the status of every face of
+# that font, and whether its glyph drawn in that font differs from the placeholder box (the same
+# character in a font that does not exist). Or drawn as an inline SVG (on the book's pages the
+# theme's Font Awesome script turns such <i> elements into <svg class="svg-inline--fa">):
+# whether the SVG has a path with a shape.
 ICONS = """
 async () => {
   await document.fonts.ready;
-  const icons = [...document.querySelectorAll('.jupyter-widgets i.fa')]
-                  .filter(i => i.getBoundingClientRect().width > 0);
+  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const out = [];
-  for (const icon of icons) {
+  for (const svg of document.querySelectorAll('.jupyter-widgets svg.svg-inline--fa')) {
+    if (!shown(svg)) continue;
+    const d = [...svg.querySelectorAll('path')].map(p => p.getAttribute('d') || '').join('');
+    out.push({icon: svg.getAttribute('class'), svg: true, glyph: svg.dataset.icon || '?',
+              drawn: d.length > 10});
+  }
+  for (const icon of document.querySelectorAll('.jupyter-widgets i.fa')) {
+    if (!shown(icon)) continue;
     const before = getComputedStyle(icon, '::before');
     const glyph = before.content.replace(/^["']|["']$/g, '');
     if (!glyph || before.content === 'none') continue;
@@ -56,8 +67,8 @@ async () => {
     };
     const real = draw(`${weight} 40px "${family}"`);
     const box = draw(`${weight} 40px "rnnbook-no-such-font"`);
-    out.push({icon: icon.className, glyph: glyph.codePointAt(0).toString(16), family, weight,
-              faces: faces.map(f => f.status), drawn: real !== box});
+    out.push({icon: icon.className, svg: false, glyph: 'U+' + glyph.codePointAt(0).toString(16).toUpperCase(),
+              family, weight, faces: faces.map(f => f.status), drawn: real !== box});
   }
   return out;
 }
@@ -72,10 +83,14 @@ def widget_pages(site: Path, names: list[str]) -> list[str]:
 
 
 def icon_problems(icons: list[dict]) -> list[str]:
-    """What is wrong with the icons that ``ICONS`` reported (empty: all drawn in their font)."""
+    """What is wrong with the icons that ``ICONS`` reported (empty: all drawn)."""
     problems = []
     for i in icons:
-        name = f"icon {i['icon']!r} (U+{i['glyph'].upper()}, {i['family']} {i['weight']})"
+        if i["svg"]:
+            if not i["drawn"]:
+                problems.append(f"icon {i['icon']!r}: an SVG without a shape")
+            continue
+        name = f"icon {i['icon']!r} ({i['glyph']}, {i['family']} {i['weight']})"
         if not i["faces"]:
             problems.append(f"{name}: no font face of that family on the page")
         elif any(s != "loaded" for s in i["faces"]):
@@ -117,7 +132,8 @@ def check_page(browser, base: str, name: str, loads: int,
             faults += icon_problems(icons)
             icon_counts.add(len(icons))
             if screenshot is not None and icons and n == 0:
-                button = context.pages[0].locator(".jupyter-widgets:has(> i.fa)").first
+                button = context.pages[0].locator(
+                    ".jupyter-widgets:has(> i.fa), .jupyter-widgets:has(> svg.svg-inline--fa)").first
                 button.locator("xpath=..").screenshot(path=str(screenshot))
                 print(f"  screenshot of the widget with icon {icons[0]['icon']!r} on {name}: {screenshot}")
         finally:

@@ -1,10 +1,12 @@
 """Widget icons in a real browser: the icon font is fetched from where it is, on every load, and
 the check of ``scripts/check_widget_loads.py`` tells a drawn glyph from the placeholder box.
 
-A page like the book's (the widget state of a Button with ``icon="play"``, embedded by
-ipywidgets, and the script tags that ``_config.yml`` gives the widget pages, in its order) is
-served with a copy of ``book/_static`` and loaded in headless Chromium, each load in a fresh
-browser context; then the same with the icon font's files taken away.
+A page with the widget manager alone (the widget state of a Button with ``icon="play"``,
+embedded by ipywidgets, and the script tags that ``_config.yml`` gives the widget pages, in its
+order) is served with a copy of ``book/_static`` and loaded in headless Chromium, each load in a
+fresh browser context; then the same with the icon font's files taken away. Last, a one-page
+book built with the book's configuration (its theme draws the icons as SVG) shows two Buttons
+with icons.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import browser  # noqa: E402
 import check_widget_loads as loads_check  # noqa: E402
+from conftest import build_book, tiny_book  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(browser.CHROMIUM is None,
                                                  reason="needs Chromium (apt-get install chromium)")]
@@ -73,7 +76,7 @@ def test_icon_font_loads_from_its_folder_every_time(tmp_path, chromium):
     site = _site(tmp_path)
     assert loads_check.widget_pages(site, ["index", "book/icons"]) == ["book/icons"]
     with browser.serve(site) as base:
-        faulty, problems, icons = loads_check.check_page(chromium, base, "book/icons", loads=5)
+        faulty, problems, icons = loads_check.check_page(chromium, base, "book/icons", loads=3)
     assert icons == 1
     assert (faulty, problems) == (0, [])
 
@@ -89,3 +92,16 @@ def test_missing_icon_font_is_the_placeholder_box(tmp_path, chromium):
     assert (faulty, icons) == (1, 1)
     assert any("drawn as the placeholder box" in p for p in problems), problems
     assert any("not all loaded" in p for p in problems), problems
+
+
+def test_icons_on_a_book_page(tmp_path, chromium):
+    code = ('import ipywidgets as widgets\n'
+            'widgets.HBox([widgets.Button(description="Train", icon="play"),\n'
+            '              widgets.Button(description="Stop", icon="stop")])')
+    proc = build_book(tiny_book(tmp_path, code))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    site = tmp_path / "_build" / "html"
+    with browser.serve(site) as base:
+        faulty, problems, icons = loads_check.check_page(chromium, base, "book/chapter", loads=3)
+    assert icons == 2
+    assert (faulty, problems) == (0, [])
