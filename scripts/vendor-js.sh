@@ -24,7 +24,8 @@ tar xzf axe-core-$AXE.tgz -C ax
 rm -rf "$dest" && mkdir -p "$dest"
 cp hm/package/dist/embed-amd.js "$dest/"
 # the font files the bundle's CSS refers to (Font Awesome, for button icons), where the bundle
-# looks for them: relative to require.js's base URL (book/_static/widgets-base.js sets it)
+# looks for them: the folder of its modules' require.js URLs, which book/_static/widgets-base.js
+# sets (base URL vendor/, and @jupyter-widgets/html-manager in html-manager/dist/)
 fonts="$dest/@jupyter-widgets/html-manager/dist"
 mkdir -p "$fonts"
 find hm/package/dist -maxdepth 1 -regex '.*\.\(woff2?\|ttf\|eot\|svg\)' -exec cp {} "$fonts/" \;
