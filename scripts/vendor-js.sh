@@ -10,7 +10,7 @@ REQUIREJS=2.3.8
 MATHJAX=3.2.2
 AXE=4.14.1
 dest="$(cd "$(dirname "$0")/.." && pwd)/book/_static/vendor"
-tools="$(cd "$(dirname "$0")" && pwd)/vendor"
+tools="$(cd "$(dirname "$0")/.." && pwd)/sitecheck/vendor"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
