@@ -32,8 +32,9 @@ PACKAGE_INIT = ROOT / "rnnbook" / "__init__.py"
 PIN = re.compile(r'^(RELEASE = "rnnbook @ git\+\S+@)([^"]*)(")$', re.M)
 
 
-def version(init: Path = PACKAGE_INIT) -> str:
+def version(init: Path | None = None) -> str:
     """The package's version, ``__version__`` in ``rnnbook/__init__.py`` (read, not imported)."""
+    init = init or PACKAGE_INIT
     for node in ast.parse(init.read_text()).body:
         if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]
                 and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):

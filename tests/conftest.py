@@ -46,6 +46,19 @@ def tiny_book(folder: Path, code: str) -> Path:
     return folder
 
 
+def copy_of_the_checkout(folder: Path) -> Path:
+    """The checkout's files (tracked, or new and not ignored) copied to ``folder``, as a clean
+    checkout would have them: no build output. pip and build write into the source folder,
+    and should not write into this one."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / name)
+    return folder
+
+
 def build_book(folder: Path) -> subprocess.CompletedProcess:
     """``jupyter-book build --all -W --keep-going folder``, as the README builds the book."""
     jb = Path(sys.executable).with_name("jupyter-book")
