@@ -11,7 +11,7 @@
 #
 # Then, in a temporary folder: a new virtual environment (not --system-site-packages: that one
 # would see the checkout's editable install) with torch==2.13.0 (from TORCH_INDEX_URL when set:
-# the release workflow points it at PyPI's CPU index), the wheel, and nbclient + ipykernel to
+# the release workflow points it at PyTorch's CPU index), the wheel, and nbclient + ipykernel to
 # run a notebook. From a folder outside the checkout, without PYTHONPATH:
 #   1. rnnbook is the installed wheel, its version is the wheel's and the data chapter's first
 #      cell pins the tag of that version; the chapter's first cell runs (installing nothing:
