@@ -44,7 +44,8 @@ if [ ${#wheels[@]} -ne 1 ] || [ ${#sdists[@]} -ne 1 ]; then
   echo "expected one rnnbook wheel and one sdist in $DIST, found: $(ls "$DIST")"; exit 1
 fi
 WHEEL=${wheels[0]}
-echo "built $(basename "${sdists[0]}") and $(basename "$WHEEL") in $(( $(date +%s) - START )) s"
+if [ -n "${1:-}" ]; then HOW="from $DIST"; else HOW="built in $(( $(date +%s) - START )) s"; fi
+echo "$(basename "${sdists[0]}") and $(basename "$WHEEL"), $HOW"
 echo "the wheel's playground files:"
 python -m zipfile -l "$WHEEL" | grep -i playground
 
