@@ -1,6 +1,7 @@
 """rnnbook: recurrent neural networks, taught by predicting the next word when counting."""
 
-__version__ = "0.1.0"  # before the imports: modules of the package read it
+# The one place the version is written (before the imports: modules of the package read it).
+__version__ = "0.1.0"
 
 from .data import LMLoader, Vocab, load_human_numbers, number_to_words, show_batch
 from .experiments import RECIPES, Recipe, build, get_recipe, train

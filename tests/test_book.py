@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from conftest import build_book, tiny_book
+from conftest import build_book, load_file, tiny_book
 
 from sitecheck.links import toc_pages
 
@@ -97,12 +97,7 @@ def test_a_broken_chapter_fails_the_build(tmp_path, cell, expect_ok):
 
 
 def _extension():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("rnnbook_ext", ROOT / "book" / "_ext" / "rnnbook_ext.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "book" / "_ext" / "rnnbook_ext.py")
 
 
 def test_the_cache_is_emptied_when_the_package_changed_and_force_wins(tmp_path, monkeypatch):

@@ -9,6 +9,9 @@
   ``_build/runs`` and tells each chapter's kernel which chapter it runs, so a run that an
   earlier chapter trained is loaded, not trained again. The ``rnnbook-runs`` directive (on the
   Build report page) lists every training run of the build.
+- It names the machine the chapters are executed on (``rnnbook.book.build_machine``: the GPU,
+  its driver and CUDA version, or the CPU) at the end of every page's footer, and in the
+  ``build-machine`` directive, a list the build report page shows above its per-chapter times.
 - At the end of a build it writes ``exec_times.json`` next to the HTML output's folder
   (``_build/exec_times.json``) and prints how long each chapter took to execute.
 - It drops script tags that a page would include twice (sphinx-thebe registers its
@@ -18,6 +21,8 @@
   exercises would repeat an id.
 """
 
+import datetime
+import html
 import json
 import os
 import shutil
@@ -112,6 +117,46 @@ def _fill_runs_tables(app, doctree, docname):
         f"({sum(e['seconds'] for e in loaded):.1f} s)."))
     for node in found:
         node.replace_self([summary.deepcopy(), _table(_runs_rows(entries))])
+_MACHINE: dict = {}
+
+
+def machine() -> dict:
+    """This build's machine (``rnnbook.book.build_machine``), found once per process."""
+    if not _MACHINE:
+        from rnnbook.book import build_machine
+
+        _MACHINE.update(build_machine())
+    return _MACHINE
+
+
+def _footer(app, config):
+    from rnnbook.book import describe_machine
+
+    options = dict(config.html_theme_options or {})
+    line = html.escape(f"Built on {describe_machine(machine())}.")
+    footer = options.get("extra_footer") or ""
+    options["extra_footer"] = f"{footer} {line}" if footer else line
+    config.html_theme_options = options
+
+
+class BuildMachine(SphinxDirective):
+    """``{build-machine}``: the device, its driver and CUDA version, torch, Python and the date
+    of the build, as a list."""
+
+    def run(self):
+        m = machine()
+        gpu = m["device"] in ("cuda", "mps")
+        rows = [("Device", f"{'GPU' if gpu else 'CPU'}: {m['name']}"
+                 + ("" if gpu else f" ({m['cores']} cores)"))]
+        if m["device"] == "cuda":
+            rows += [("Driver", m["driver"] or "unknown"), ("CUDA", m["cuda"] or "unknown")]
+        rows += [("torch", m["torch"]), ("Python", m["python"]),
+                 ("Built", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"))]
+        fields = nodes.field_list(classes=["build-machine"])
+        for name, value in rows:
+            fields += nodes.field("", nodes.field_name(text=name),
+                                  nodes.field_body("", nodes.paragraph(text=value)))
+        return [fields]
 
 
 def _report(app, exception):
@@ -163,6 +208,8 @@ def setup(app):
     app.add_node(runs_table)
     app.add_directive("rnnbook-runs", RunsDirective)
     app.connect("doctree-resolved", _fill_runs_tables)
+    app.connect("config-inited", _footer)
+    app.add_directive("build-machine", BuildMachine)
     app.connect("build-finished", _report)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("doctree-resolved", _unique_exercise_ids)
