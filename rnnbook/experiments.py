@@ -6,11 +6,13 @@ benchmarks all go through it.
 
 Every recipe is validated on the book's one yardstick, :data:`~rnnbook.yardstick.VALID_ROWS`
 rows whatever batch size it trains with; :func:`compare` scores it there, on one row, and
-against its ceiling (:mod:`rnnbook.yardstick`).
+against its ceiling and loss floor (:mod:`rnnbook.yardstick`), and by how many numbers
+it counts on by itself (:func:`rnnbook.generate.count_table`).
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import statistics
 from collections.abc import Callable, Sequence
@@ -23,8 +25,9 @@ from torch import nn
 from . import models
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
+from .generate import count_table
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
-from .yardstick import VALID_ROWS, ceiling_for, one_row_accuracy
+from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
 __all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
 
@@ -44,6 +47,7 @@ class Recipe:
     wd: float = 0.01
     pct_start: float = 0.25
     drop_last: bool = False
+    clip: float | None = None
     model_kwargs: dict = field(default_factory=dict)
     reference: float | None = None
     reference_source: str = ""
@@ -117,18 +121,22 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     set_seed(seed)
     history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
                                   pct_start=recipe.pct_start, reporter=reporter,
-                                  should_stop=should_stop)
+                                  should_stop=should_stop, clip=recipe.clip)
     return learn, history
 
 
-def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, float, str]:
-    """One run of :func:`compare` (module-level, so a worker process can run it): accuracy at
-    :data:`VALID_ROWS` rows and at one row, seconds per epoch, device."""
+def _run_one(key: str, seed: int, device, threads: int | None) -> dict:
+    """One run of :func:`compare` (module-level, so a worker process can run it): accuracy,
+    loss and perplexity at :data:`VALID_ROWS` rows, accuracy at one row, numbers counted
+    (mean and median over the starting points), seconds per epoch, device."""
     if threads is not None:
         torch.set_num_threads(threads)
     learn, history = train(key, seed=seed, device=device, reporter=SilentReporter())
-    one_row = one_row_accuracy(learn)
-    return history.accuracy, one_row, history.seconds_per_epoch, str(learn.device)
+    counted = count_table(learn)
+    return {"accuracy": history.accuracy, "loss": history.rows[-1]["valid_loss"],
+            "perplexity": history.perplexity, "one_row": one_row_accuracy(learn),
+            "counted": counted["mean"], "counted_median": counted["median"],
+            "seconds": history.seconds_per_epoch, "device": str(learn.device)}
 
 
 def _runs(jobs: list[tuple[str, int]], device, workers: int):
@@ -152,7 +160,11 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     ``model``, ``accuracy`` (mean at 64 rows), ``accuracy_sd`` (sample sd; 0 for one
     seed), ``accuracy_one_row`` (mean, the stream read as one row), ``ceiling`` and
     ``ceiling_one_row`` (the best any predictor can do, see :func:`ceiling_for`),
-    ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
+    ``loss`` and ``perplexity`` (means at 64 rows), ``loss_floor`` and
+    ``perplexity_floor`` (see :func:`loss_floor_for`), ``counted`` and
+    ``counted_median`` (numbers counted greedily from the starting points of
+    :func:`~rnnbook.generate.count_table`: the mean over the seeds of each run's mean and
+    median), ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
     ``progress(key, seed, accuracy)`` is called after each run.
 
     ``workers > 1`` trains that many runs at once, in separate processes with one CPU
@@ -165,24 +177,35 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
-    results: dict[tuple[str, int], tuple[float, float, float, str]] = {}
+    results: dict[tuple[str, int], dict] = {}
     for (key, seed), result in _runs(jobs, device, workers):
         results[key, seed] = result
         if progress is not None:
-            progress(key, seed, result[0])
+            progress(key, seed, result["accuracy"])
     rows = []
     for recipe in recipes:
         runs = [results[recipe.key, seed] for seed in range(seeds)]
-        accs, one_row, secs, devices = zip(*runs, strict=True)
+
+        def mean(name: str, runs=runs) -> float:
+            return statistics.fmean(r[name] for r in runs)
+
+        accs = [r["accuracy"] for r in runs]
+        floor = loss_floor_for(recipe)
         rows.append({
             "model": recipe.key,
-            "accuracy": statistics.fmean(accs),
+            "accuracy": mean("accuracy"),
             "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "accuracy_one_row": statistics.fmean(one_row),
+            "accuracy_one_row": mean("one_row"),
             "ceiling": ceiling_for(recipe),
             "ceiling_one_row": ceiling_for(recipe, rows=1),
+            "loss": mean("loss"),
+            "perplexity": mean("perplexity"),
+            "loss_floor": floor,
+            "perplexity_floor": math.exp(floor),
+            "counted": mean("counted"),
+            "counted_median": mean("counted_median"),
             "reference": recipe.reference,
-            "seconds_per_epoch": statistics.median(secs),
-            "device": devices[0],
+            "seconds_per_epoch": statistics.median(r["seconds"] for r in runs),
+            "device": runs[0]["device"],
         })
     return rows
