@@ -7,7 +7,7 @@ benchmarks all go through it.
 Every recipe is validated on the book's one yardstick, :data:`~rnnbook.yardstick.VALID_ROWS`
 rows whatever batch size it trains with; :func:`compare` scores it there, on one row, and
 against its ceiling and loss floor (:mod:`rnnbook.yardstick`), and by how many numbers
-it counts on by itself (:func:`rnnbook.generate.count_table`).
+it counts on by itself (:func:`rnnbook.generation.count_table`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from torch import nn
 from . import models
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
-from .generate import count_table
+from .generation import count_table
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
 from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
@@ -163,7 +163,7 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     ``loss`` and ``perplexity`` (means at 64 rows), ``loss_floor`` and
     ``perplexity_floor`` (see :func:`loss_floor_for`), ``counted`` and
     ``counted_median`` (numbers counted greedily from the starting points of
-    :func:`~rnnbook.generate.count_table`: the mean over the seeds of each run's mean and
+    :func:`~rnnbook.generation.count_table`: the mean over the seeds of each run's mean and
     median), ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
     ``progress(key, seed, accuracy)`` is called after each run.
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from rnnbook import build
-from rnnbook.generate import (
+from rnnbook.generation import (
     COUNT_STARTS,
     count_table,
     counting_prompt,
