@@ -23,13 +23,14 @@ import torch
 from torch import nn
 
 from . import models
+from .checks import positive_int
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
 from .generation import count_table
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
 from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,30 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
                                   pct_start=recipe.pct_start, reporter=reporter,
                                   should_stop=should_stop, clip=recipe.clip)
     return learn, history
+
+
+def _history_of(key: str, seed: int, changes: dict, device, threads: int | None) -> History:
+    """One run of :func:`train_seeds` (module-level, so a worker process can run it)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return train(key, seed=seed, device=device, reporter=SilentReporter(), **changes)[1]
+
+
+def train_seeds(recipe: str, seeds: Sequence[int], device=None, workers: int = 1,
+                **changes) -> dict[int, History]:
+    """Train ``recipe`` (with any settings in ``changes``) once per seed in ``seeds``,
+    without an epoch table; the :class:`History` of each run by seed. ``workers > 1``
+    trains that many at once, as :func:`compare` does (chapter "Gates": the clipping
+    runs)."""
+    get_recipe(recipe).with_(**changes)  # fail on a bad key or setting before any training
+    workers = positive_int("workers", workers)
+    seeds = list(seeds)
+    if workers == 1:
+        return {s: _history_of(recipe, s, changes, device, None) for s in seeds}
+    device = str(device) if device is not None else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {s: pool.submit(_history_of, recipe, s, changes, device, 1) for s in seeds}
+        return {s: f.result() for s, f in futures.items()}
 
 
 def _run_one(key: str, seed: int, device, threads: int | None) -> dict:
