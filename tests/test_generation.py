@@ -130,11 +130,32 @@ def test_sampling_is_seeded_and_follows_the_temperature(data):
     assert probs[1.0].argmax() == probs[2.0].argmax() == probs[0.5].argmax()
 
 
-def test_valid_count_rate_of_a_model_that_knows_the_count(data):
+def test_valid_count_rate_worked_out_by_hand_and_matched_by_sampling(data):
+    # a model that gives the true next word a score of m and every other word 0: at
+    # temperature T the true word has p = e^(m/T) / (e^(m/T) + V - 1), and a continuation
+    # of k words is right with probability p^k
     stream = data.vocab.numericalize(counting_prompt(8001, 40).split())
-    model = Counter(stream, len(data.vocab))
-    assert valid_count_rate(model, 1.0, starts=[8001, 8011], seeds=2) == 1.0
+    V, m = len(data.vocab), 6.0
+
+    class Sure(Counter):
+        def forward(self, x):
+            return (super().forward(x) > 0).float() * m
+
+    model = Sure(stream, V)
+    k = len(counting_prompt(8006, 2).split())  # the words of the next two numbers
+    rates = valid_count_rate(model, [0.5, 1.0, 2.0], starts=[8001])
+    for t, rate in zip([0.5, 1.0, 2.0], rates, strict=True):
+        p = math.exp(m / t) / (math.exp(m / t) + V - 1)
+        assert rate == pytest.approx(p ** k)
+    # what sampling finds: at T = 2 (rate about 0.4) over 300 seeds, within a few sd
+    truth = counting_prompt(8006, 2)
+    hits = sum(generate(model, counting_prompt(8001), k, 2.0, seed) == truth
+               for seed in range(300))
+    sd = math.sqrt(rates[2] * (1 - rates[2]) / 300)
+    assert abs(hits / 300 - rates[2]) < 4 * sd
     assert count_table(model, starts=[8001, 8011], max_numbers=5)["counts"] == [5, 5]
+    with pytest.raises(ValueError, match="each temperature must be a number > 0"):
+        valid_count_rate(model, [0.0], starts=[8001])
 
 
 @pytest.mark.parametrize("kwargs, message", [
