@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import torch
 
 from .data import load_human_numbers
-from .experiments import RECIPES, compare, train
+from .experiments import RECIPES, compare, format_row, train
 from .learner import TextReporter, default_device
 from .yardstick import VALID_ROWS, ceiling, loss_floor
 
@@ -68,14 +68,10 @@ def format_table(rows: Sequence[dict]) -> str:
     perplexity at 64 rows and its floor, and the numbers counted (mean)."""
     lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
              f"{'perplexity':>10} {'floor':>6} {'counted':>7} {'reference':>10} {'s/epoch':>8}  device"]
-    for r in rows:
-        ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
-        sd = r["accuracy_sd"]
-        acc = f"{r['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001")
-        gap = 100 * (r["accuracy"] - r["ceiling"])
-        lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
-                     f"{gap:>6.1f} {r['perplexity']:>10.3f} {r['perplexity_floor']:>6.3f} "
-                     f"{r['counted']:>7.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
+    for r in map(format_row, rows):
+        lines.append(f"{r['model']:<12} {r['accuracy']:>16} {r['one_row']:>8} {r['ceiling']:>8} "
+                     f"{r['gap']:>6} {r['perplexity']:>10} {r['perplexity_floor']:>6} "
+                     f"{r['counted']:>7} {r['reference']:>10} {r['seconds_per_epoch']:>8}  {r['device']}")
     lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
               "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
               "(its row from the start, or only its window); gap: points from the ceiling.",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -22,15 +23,16 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from . import models
+from . import models, runs
 from .checks import positive_int
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
 from .generation import count_table
-from .learner import History, Learner, Reporter, SilentReporter, set_seed
+from .learner import History, Learner, Reporter, SilentReporter, default_reporter, set_seed
 from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare"]
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare",
+           "format_row"]
 
 
 @dataclass(frozen=True)
@@ -112,18 +114,39 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
           **changes) -> tuple[Learner, History]:
     """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history.
 
-    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`.
+    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`. While the
+    book is built, a run that an earlier chapter trained is loaded instead (:mod:`rnnbook.runs`).
     """
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     if changes:
         recipe = recipe.with_(**changes)
+    start = time.perf_counter()
     learn = build(recipe, data, seed, device)
-    set_seed(seed)
-    history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
-                                  pct_start=recipe.pct_start, reporter=reporter,
-                                  should_stop=should_stop, clip=recipe.clip)
+    cached = runs.folder() is not None and should_stop is None and _is_the_data(data)
+    key = runs.run_key(recipe, seed, learn.device) if cached else None
+    history = runs.load(key, learn) if key is not None else None
+    loaded = history is not None
+    if loaded:
+        runs.replay(history, reporter if reporter is not None else default_reporter())
+    else:
+        set_seed(seed)
+        history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
+                                      pct_start=recipe.pct_start, reporter=reporter,
+                                      should_stop=should_stop, clip=recipe.clip)
+        if key is not None:
+            runs.save(key, learn, history)
+    if key is not None:
+        runs.record(recipe, seed, time.perf_counter() - start, loaded)
     return learn, history
+
+
+def _is_the_data(data: HumanNumbers | None) -> bool:
+    """Whether ``data`` is the book's data (the run cache serves runs on nothing else)."""
+    made = load_human_numbers()
+    return data is None or data is made or (
+        data.vocab.itos == made.vocab.itos and torch.equal(data.train, made.train)
+        and torch.equal(data.valid, made.valid))
 
 
 def _history_of(key: str, seed: int, changes: dict, device, threads: int | None) -> History:
@@ -234,3 +257,26 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
             "device": runs[0]["device"],
         })
     return rows
+
+
+def format_row(row: dict) -> dict[str, str]:
+    """One row of :func:`compare` as the text of the table's cells (chapter "Results"; the
+    results chapter and ``python -m rnnbook table`` show the same): the accuracy at 64 rows as
+    mean ± sd (an sd under 0.0005 as ``<0.001``), at one row, the ceiling, the gap to it in
+    points (100 × accuracy minus ceiling), the perplexity and the floor of the perplexity,
+    the numbers counted (mean), the published figure (``-`` if none), seconds per epoch and
+    the device."""
+    sd, ref = row["accuracy_sd"], row["reference"]
+    return {
+        "model": row["model"],
+        "accuracy": f"{row['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001"),
+        "one_row": f"{row['accuracy_one_row']:.3f}",
+        "ceiling": f"{row['ceiling']:.3f}",
+        "gap": f"{100 * (row['accuracy'] - row['ceiling']):+.1f}",
+        "perplexity": f"{row['perplexity']:.3f}",
+        "perplexity_floor": f"{row['perplexity_floor']:.3f}",
+        "counted": f"{row['counted']:.1f}",
+        "reference": f"{ref:.3f}" if ref is not None else "-",
+        "seconds_per_epoch": f"{row['seconds_per_epoch']:.2f}",
+        "device": row["device"],
+    }
