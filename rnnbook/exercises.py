@@ -366,6 +366,34 @@ def _cell_and_reference(cell_cls: type, reference_cls: type, n_gates: int, n_in:
     return cell, name, ih, hh, reference
 
 
+def _gru_convention(got: torch.Tensor, x: torch.Tensor, h: torch.Tensor, ih: nn.Linear,
+                    hh: nn.Linear) -> str:
+    """Which other way of writing the GRU ``got`` matches, if any (chapter "Gates": the
+    conventions side by side), as a hint for :func:`check_gru_cell`."""
+    with torch.no_grad():
+        i_r, i_z, i_n = ih(x).chunk(3, 1)
+        h_r, h_z, _ = hh(h).chunk(3, 1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        w_hn, b_hn = hh.weight.chunk(3, 0)[2], hh.bias.chunk(3, 0)[2]
+        after = torch.tanh(i_n + r * (h @ w_hn.T + b_hn))  # nn.GRUCell
+        before = torch.tanh(i_n + (r * h) @ w_hn.T + b_hn)  # Cho et al. (2014), d2l
+        no_reset = torch.tanh(i_n + h @ w_hn.T + b_hn)
+    before_note = ("this is the GRU of Cho et al. (2014) and d2l, reset before the product "
+                   "(W_hn (r * h)); nn.GRUCell applies it after (r * (W_hn h + b_hn))")
+    swap_note = ("z and 1 - z are swapped (z keeps the old state in nn.GRUCell; in the "
+                 "convention of Chung et al. (2014) and minGRU, z takes the candidate)")
+    candidates = [
+        (z * after + (1 - z) * h, swap_note),
+        ((1 - z) * before + z * h, before_note),
+        (z * before + (1 - z) * h, f"{before_note}, and {swap_note}"),
+        ((1 - z) * no_reset + z * h, "the reset gate r is not used in the candidate n"),
+    ]
+    for state, note in candidates:
+        if torch.allclose(got, state, atol=1e-5):
+            return ": " + note
+    return ""
+
+
 @_checker
 def check_gru_cell(cell_cls: type) -> str:
     """``cell_cls(input_size, hidden_size)`` with layers ``ih`` and ``hh`` (gates in the order
@@ -377,17 +405,8 @@ def check_gru_cell(cell_cls: type) -> str:
                   (bs, n_hid))
     expected = reference(x, h)
     if (diff := _first_difference(got, expected)) is not None:
-        hint = ""
-        with torch.no_grad():
-            r, z, _ = torch.sigmoid(ih(x) + hh(h)).chunk(3, 1)
-            n = torch.tanh(ih(x).chunk(3, 1)[2] + r * hh(h).chunk(3, 1)[2])
-            if torch.allclose(got, z * n + (1 - z) * h, atol=1e-5):
-                hint = ": z and 1 - z are swapped (z keeps the old state)"
-            elif torch.allclose(got, (1 - z) * torch.tanh(ih(x).chunk(3, 1)[2] + hh(h).chunk(3, 1)[2])
-                                + z * h, atol=1e-5):
-                hint = ": the reset gate r is not used in the candidate n"
         raise _Wrong(f"{name}(x, h) differs from nn.GRUCell with the same weights {diff} "
-                     f"(row, unit){hint}")
+                     f"(row, unit){_gru_convention(got, x, h, ih, hh)}")
     grads = torch.autograd.grad(got.sum(), [ih.weight, hh.weight], allow_unused=True)
     if any(g is None for g in grads):
         raise _Wrong(f"no gradient reaches {name}'s weights: compute the state with its layers")
