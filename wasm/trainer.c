@@ -49,22 +49,59 @@ typedef float v4 __attribute__((vector_size(16)));
 typedef float v4u __attribute__((vector_size(16), aligned(4)));
 #define LD(p) (*(const v4u *)(p))
 #define ST(p, v) (*(v4u *)(p) = (v))
+#define SPLAT_I(x) ((v4i){(x), (x), (x), (x)})
 
-/* ------------------------------------------------------------------ math, in double */
-static const double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
+typedef int32_t v4i __attribute__((vector_size(16)));
+#define SPLAT(x) ((v4){(x), (x), (x), (x)})
+static inline v4 vsel(v4i mask, v4 a, v4 b) { return (v4)(((v4i)a & mask) | ((v4i)b & ~mask)); }
+static inline v4 vabs(v4 x) { return (v4)((v4i)x & SPLAT_I(0x7fffffff)); }
 
-static double exp_d(double x) {
-  if (x > 700.0) x = 700.0;
-  if (x < -700.0) x = -700.0;
-  double k = __builtin_rint(x * 1.44269504088896338700);
-  double r = x - k * LN2_HI - k * LN2_LO; /* |r| <= 0.35 */
-  double p = 1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 +
-             r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 +
-             r * (1.0 / 3628800 + r * (1.0 / 39916800)))))))))));
-  union { double d; int64_t i; } s;
-  s.i = (int64_t)((int)k + 1023) << 52;
-  return p * s.d;
+/* ------------------------------------------------------------------ math, 4 floats at a time
+ * exp to within 2 units in the last place of a float (range reduction by ln 2, a degree-7
+ * polynomial); the sigmoid and tanh from it, tanh by its Taylor series near 0 (where
+ * 1 - 2/(e^2x + 1) would lose digits). */
+static inline v4 exp_v(v4 x) {
+  x = vsel(x < SPLAT(-87.3f), SPLAT(-87.3f), x);
+  x = vsel(x > SPLAT(88.3f), SPLAT(88.3f), x);
+  const v4 magic = SPLAT(12582912.0f); /* 1.5 * 2^23: adding it rounds to an integer */
+  v4 k = (x * SPLAT(1.44269504f) + magic) - magic;
+  v4 r = x - k * SPLAT(0.693359375f) - k * SPLAT(-2.12194440e-4f);
+  v4 p = SPLAT(1.0f / 5040);
+  p = p * r + SPLAT(1.0f / 720); p = p * r + SPLAT(1.0f / 120); p = p * r + SPLAT(1.0f / 24);
+  p = p * r + SPLAT(1.0f / 6); p = p * r + SPLAT(0.5f); p = p * r + SPLAT(1.0f); p = p * r + SPLAT(1.0f);
+  v4i e = (__builtin_convertvector(k, v4i) + 127) << 23;
+  return p * (v4)e;
 }
+
+static inline v4 sigmoid_v(v4 x) { return SPLAT(1.0f) / (SPLAT(1.0f) + exp_v(-x)); }
+
+static inline v4 tanh_v(v4 x) {
+  v4 a = vabs(x);
+  v4 e = exp_v(SPLAT(-2.0f) * a);
+  v4 big = (SPLAT(1.0f) - e) / (SPLAT(1.0f) + e);
+  big = (v4)((v4i)big | ((v4i)x & SPLAT_I((int32_t)0x80000000)));
+  v4 x2 = x * x;
+  v4 p = SPLAT(-1382.0f / 155925);
+  p = p * x2 + SPLAT(62.0f / 2835); p = p * x2 + SPLAT(-17.0f / 315); p = p * x2 + SPLAT(2.0f / 15);
+  p = p * x2 + SPLAT(-1.0f / 3);
+  v4 small = x + x * x2 * p;
+  return vsel(a < SPLAT(0.3f), small, big);
+}
+
+/* the first n (1..4) floats at p, and back */
+static inline v4 ldn(const float *p, int n) {
+  if (n == 4) return LD(p);
+  v4 v = {0, 0, 0, 0};
+  for (int i = 0; i < n; i++) v[i] = p[i];
+  return v;
+}
+static inline void stn(float *p, v4 v, int n) {
+  if (n == 4) { ST(p, v); return; }
+  for (int i = 0; i < n; i++) p[i] = v[i];
+}
+
+/* ------------------------------------------------------------------ the log, in double */
+static const double LN2_HI = 6.93147180369123816490e-01, LN2_LO = 1.90821492927058770002e-10;
 
 static double log_d(double x) { /* x > 0 and normal */
   union { double d; int64_t i; } u;
@@ -77,20 +114,6 @@ static double log_d(double x) { /* x > 0 and normal */
   double series = s * (2.0 + s2 * (2.0 / 3 + s2 * (2.0 / 5 + s2 * (2.0 / 7 + s2 * (2.0 / 9 +
                   s2 * (2.0 / 11 + s2 * (2.0 / 13 + s2 * (2.0 / 15))))))));
   return e * LN2_HI + (series + e * LN2_LO);
-}
-
-static inline float sigmoid_f(float x) { return (float)(1.0 / (1.0 + exp_d(-(double)x))); }
-
-static inline float tanh_f(float xf) {
-  double x = xf, a = x < 0 ? -x : x;
-  if (a < 0.04) {
-    double x2 = x * x;
-    return (float)(x * (1.0 + x2 * (-1.0 / 3 + x2 * (2.0 / 15 + x2 * (-17.0 / 315)))));
-  }
-  if (a > 20.0) return x < 0 ? -1.0f : 1.0f;
-  double e = exp_d(2.0 * a);
-  double t = (e - 1.0) / (e + 1.0);
-  return (float)(x < 0 ? -t : t);
 }
 
 /* ------------------------------------------------------------------ matrix product
@@ -195,7 +218,7 @@ static struct {
       off_bnw, off_bnb;
   float *state_h[MAXL], *state_c[MAXL];
   float *X0, *GX[MAXL], *GA[MAXL], *HB[MAXL], *CB[MAXL], *AUX[MAXL], *dGH;
-  float *Z, *XH, *LOG, *dH, *gh, *dh, *dh2, *dc;
+  float *Z, *XH, *LOG, *dH, *gh, *dh, *dh2, *dc, *expbuf;
   float *wihT[MAXL], *whhT[MAXL], *howT;
   double *bn_mean, *bn_var, *bn_s1, *bn_s2;
   int *x, *y;
@@ -250,12 +273,12 @@ int EXPORT(init)(int cell, int L, int H, int V, int bn, int Bmax, int Tmax) {
   }
   net.dGH = falloc(NT * GH);
   net.Z = falloc(NT * H); net.XH = falloc(NT * H); net.dH = falloc(NT * H);
-  net.LOG = falloc(NT * V); net.howT = falloc((size_t)V * H);
+  net.LOG = falloc(NT * V); net.howT = falloc((size_t)V * H); net.expbuf = falloc((size_t)V + 4);
   net.gh = falloc((size_t)Bmax * GH); net.dh = falloc((size_t)Bmax * H);
   net.dh2 = falloc((size_t)Bmax * H); net.dc = falloc((size_t)Bmax * H);
   net.bn_mean = (double *)arena(4 * (size_t)H * sizeof(double));
   net.x = (int *)arena(NT * sizeof(int)); net.y = (int *)arena(NT * sizeof(int));
-  if (!net.X0 || !net.dGH || !net.Z || !net.XH || !net.dH || !net.LOG || !net.howT || !net.gh ||
+  if (!net.X0 || !net.dGH || !net.Z || !net.XH || !net.dH || !net.LOG || !net.howT || !net.expbuf || !net.gh ||
       !net.dh || !net.dh2 || !net.dc || !net.bn_mean || !net.x || !net.y) return 2;
   net.bn_var = net.bn_mean + H; net.bn_s1 = net.bn_var + H; net.bn_s2 = net.bn_s1 + H;
   return 0;
@@ -314,29 +337,36 @@ static float forward(int B, int T, int train) {
         float *a = ga + (size_t)b * GH, *h = hn + (size_t)b * H;
         const float *h0 = hp + (size_t)b * H;
         if (net.cell == CELL_RNN) {
-          for (int j = 0; j < H; j++) a[j] = h[j] = tanh_f(xi[j] + hi[j]);
+          for (int j = 0; j < H; j += 4) {
+            int n = H - j < 4 ? H - j : 4;
+            v4 hv = tanh_v(ldn(xi + j, n) + ldn(hi + j, n));
+            stn(a + j, hv, n); stn(h + j, hv, n);
+          }
         } else if (net.cell == CELL_GRU) {
           float *ghn = AUX + ((size_t)t * B + b) * H;
-          for (int j = 0; j < H; j++) {
-            float r = sigmoid_f(xi[j] + hi[j]);
-            float z = sigmoid_f(xi[H + j] + hi[H + j]);
-            float nn = tanh_f(xi[2 * H + j] + r * hi[2 * H + j]);
-            a[j] = r; a[H + j] = z; a[2 * H + j] = nn; ghn[j] = hi[2 * H + j];
-            h[j] = nn + z * (h0[j] - nn);
+          for (int j = 0; j < H; j += 4) {
+            int n = H - j < 4 ? H - j : 4;
+            v4 r = sigmoid_v(ldn(xi + j, n) + ldn(hi + j, n));
+            v4 z = sigmoid_v(ldn(xi + H + j, n) + ldn(hi + H + j, n));
+            v4 hn = ldn(hi + 2 * H + j, n);
+            v4 nn = tanh_v(ldn(xi + 2 * H + j, n) + r * hn);
+            stn(a + j, r, n); stn(a + H + j, z, n); stn(a + 2 * H + j, nn, n); stn(ghn + j, hn, n);
+            stn(h + j, nn + z * (ldn(h0 + j, n) - nn), n);
           }
         } else {
           const float *c0 = CB + t * BH + (size_t)b * H;
           float *c = CB + (t + 1) * BH + (size_t)b * H;
           float *tc = AUX + ((size_t)t * B + b) * H;
-          for (int j = 0; j < H; j++) {
-            float ig = sigmoid_f(xi[j] + hi[j]);
-            float fg = sigmoid_f(xi[H + j] + hi[H + j]);
-            float gg = tanh_f(xi[2 * H + j] + hi[2 * H + j]);
-            float og = sigmoid_f(xi[3 * H + j] + hi[3 * H + j]);
-            a[j] = ig; a[H + j] = fg; a[2 * H + j] = gg; a[3 * H + j] = og;
-            c[j] = fg * c0[j] + ig * gg;
-            tc[j] = tanh_f(c[j]);
-            h[j] = og * tc[j];
+          for (int j = 0; j < H; j += 4) {
+            int n = H - j < 4 ? H - j : 4;
+            v4 ig = sigmoid_v(ldn(xi + j, n) + ldn(hi + j, n));
+            v4 fg = sigmoid_v(ldn(xi + H + j, n) + ldn(hi + H + j, n));
+            v4 gg = tanh_v(ldn(xi + 2 * H + j, n) + ldn(hi + 2 * H + j, n));
+            v4 og = sigmoid_v(ldn(xi + 3 * H + j, n) + ldn(hi + 3 * H + j, n));
+            stn(a + j, ig, n); stn(a + H + j, fg, n); stn(a + 2 * H + j, gg, n); stn(a + 3 * H + j, og, n);
+            v4 cv = fg * ldn(c0 + j, n) + ig * gg;
+            v4 tv = tanh_v(cv);
+            stn(c + j, cv, n); stn(tc + j, tv, n); stn(h + j, og * tv, n);
           }
         }
       }
@@ -398,12 +428,17 @@ static float forward(int B, int T, int train) {
       float mx = lg[0];
       for (int j = 1; j < V; j++) if (lg[j] > mx) { mx = lg[j]; best = j; }
       correct += best == target;
+      float *ex = net.expbuf;
+      for (int j = 0; j < V; j += 4) {
+        int n = V - j < 4 ? V - j : 4;
+        stn(ex + j, exp_v(ldn(lg + j, n) - SPLAT(mx)), n);
+      }
       double s = 0;
-      for (int j = 0; j < V; j++) s += exp_d((double)lg[j] - mx);
+      for (int j = 0; j < V; j++) s += ex[j];
       total += log_d(s) + mx - lg[target];
       if (train) {
-        double inv = 1.0 / (s * NR);
-        for (int j = 0; j < V; j++) lg[j] = (float)(exp_d((double)lg[j] - mx) * inv);
+        float inv = (float)(1.0 / (s * NR));
+        for (int j = 0; j < V; j++) lg[j] = ex[j] * inv;
         lg[target] -= (float)(1.0 / NR);
       }
     }
@@ -548,3 +583,4 @@ void EXPORT(adamw)(float decay, float one_m_beta1, float beta2, float one_m_beta
     p[i] = pi + neg_step * (mi / denom);
   }
 }
+
