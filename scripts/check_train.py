@@ -49,6 +49,25 @@ CONTROLS = """() => [...document.querySelectorAll('.rnntr :is(button, select, in
   .map(e => e.outerHTML.slice(0, 80))"""
 
 
+def tiny_site(folder: Path) -> Path:
+    """A one-page site in ``folder``: ``book/widgets.html`` with the panel, and the book's
+    ``_static/train`` and ``_static/playground`` (without models). For the tests and the
+    benchmark, which need no built book."""
+    import shutil
+
+    from rnnbook.train_here import train_panel
+
+    for name in ("train", "playground"):
+        shutil.copytree(ROOT / "book" / "_static" / name, folder / "_static" / name,
+                        ignore=shutil.ignore_patterns("models"))
+    (folder / "book").mkdir(parents=True, exist_ok=True)
+    (folder / PAGE).write_text(
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Train here</title>"
+        "<link rel='icon' href='data:,'></head>"
+        f"<body><main><h1>Train here</h1>{train_panel('gru2').data}</main></body></html>")
+    return folder
+
+
 def _torch():
     import torch
     import torch.nn.functional as F
@@ -117,7 +136,8 @@ def compare_exactness(key: str, got: dict, ref: dict) -> tuple[list[str], dict]:
             d = (torch.tensor(g_js[name]) - g.flatten()).abs().max().item() / max(g.abs().max().item(), 1e-30)
             worst["grad"] = max(worst["grad"], d)
             if d > GRAD_TOL:
-                problems.append(f"{key}: batch {i} gradient of {name} differs by {d:.1e} of its largest value")
+                problems.append(f"{key}: batch {i} gradient of {name} differs by {d:.1e} "
+                                "of its largest value")
     for name, w in ref["after"].items():
         if not w.is_floating_point():
             continue
@@ -167,7 +187,8 @@ def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
                         "W[k] = Float32Array.from(v); return await window.rnnbookTrain.train("
                         "{model: 'gru2', epochs: e, weights: W}); }", [weights, epochs])
     problems = []
-    print(f"gru2, {epochs} epochs, seed {seed}'s initial weights, in PyTorch (CPU, 1 thread, {pt_seconds:.1f} s):")
+    print(f"gru2, {epochs} epochs, seed {seed}'s initial weights, in PyTorch "
+          f"(CPU, 1 thread, {pt_seconds:.1f} s):")
     print(_table(hist.rows))
     print("in the page (Chromium, WebAssembly):")
     print(_table(res["rows"]))
@@ -175,7 +196,8 @@ def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
         problems.append(f"the page's run did not finish: {res['message']}")
         return problems, {}
     a_js, a_pt = res["rows"][-1]["accuracy"], hist.rows[-1]["accuracy"]
-    print(f"final accuracy: page {a_js:.4f}, PyTorch {a_pt:.4f}, difference {abs(a_js - a_pt) * 100:.2f} points")
+    print(f"final accuracy: page {a_js:.4f}, PyTorch {a_pt:.4f}, "
+          f"difference {abs(a_js - a_pt) * 100:.2f} points")
     if abs(a_js - a_pt) > ACC_TOL:
         problems.append(f"whole run: accuracy {a_js:.4f} in the page vs {a_pt:.4f} in PyTorch")
     return problems, {"page": a_js, "torch": a_pt}
@@ -245,7 +267,8 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
         page.click(".rnntr button.rnntr-open[data-run='2']")
         try:
             page.wait_for_function("() => !!document.querySelector('.rnnbook-playground tbody tr') && "
-                                   "document.querySelector('.rnnbook-playground select').value === 'run2-gru2'",
+                                   "document.querySelector('.rnnbook-playground select').value "
+                                   "=== 'run2-gru2'",
                                    timeout=30_000)
         except Exception:  # noqa: BLE001 (a Playwright timeout: reported, not raised)
             problems.append(f"{label}: the trained run did not open in the playground")
@@ -275,7 +298,8 @@ def check_entry_point(page) -> list[str]:
     bad = {"bptt": 1, "hidden": 129, "bs": 0, "epochs": 0.5, "lr": -1, "seed": -1, "model": "fc3"}
     for key, value in bad.items():
         msg = page.evaluate("async (s) => { try { await window.rnnbookTrain.train(s); return 'resolved'; }"
-                            " catch (e) { return (e instanceof Error ? '' : 'not an Error: ') + e.message; } }",
+                            " catch (e) { return (e instanceof Error ? '' : 'not an Error: ')"
+                            " + e.message; } }",
                             {key: value})
         if key not in msg or ("to" not in msg and "one of" not in msg) or msg.startswith("not an Error"):
             problems.append(f"train({{{key}: {value!r}}}) gave {msg!r}")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Build book/_static/train/trainer.wasm from wasm/trainer.c with the C compiler of the `ziglang`
-# package (pip install ziglang): WebAssembly with 128-bit SIMD, no libc, no start function.
+# Build book/_static/train/trainer.wasm (or the file given as the first argument) from
+# wasm/trainer.c with the C compiler of the `ziglang` package (pip install ziglang):
+# WebAssembly with 128-bit SIMD, no libc, no start function. The output is the same, byte for
+# byte, for the same source and compiler (tests/test_train_here.py checks the committed file).
 set -euo pipefail
+OUT=$(realpath -m "${1:-$(dirname "$0")/../book/_static/train/trainer.wasm}")
 cd "$(dirname "$0")/.."
-python -m ziglang cc --target=wasm32-freestanding -msimd128 -O3 -fno-math-errno \
+"${PYTHON:-python}" -m ziglang cc --target=wasm32-freestanding -msimd128 -O3 -fno-math-errno \
   -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--initial-memory=2097152 \
-  -Wl,--strip-all -o book/_static/train/trainer.wasm wasm/trainer.c
-ls -l book/_static/train/trainer.wasm
+  -Wl,--strip-all -o "$OUT" wasm/trainer.c
+ls -l "$OUT"
