@@ -11,7 +11,8 @@ On ``book/widgets.html`` (the page with the panel and ``window.rnnbookTrain``):
   next) the loss agrees within 1e-5 (relative) and every parameter's gradient within 1e-4
   (max |difference| / max |value|); after 5 steps of ``Learner.fit_one_cycle`` (AdamW, the
   one-cycle schedule of the recipe's whole run) every weight agrees within 1e-3 (absolute),
-  and so do batchnorm's running statistics.
+  and so do batchnorm's running statistics. It also prints how far the page's gradients and
+  PyTorch's (both float32) are from the same gradients computed in float64.
 - **run**: ``gru2`` trained for 3 epochs with the recipe, from the same initial weights, in the
   page and in PyTorch: the final validation accuracies differ by at most 1 point. Both epoch
   tables are printed.
@@ -107,6 +108,20 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
         loss.backward()
         losses.append(loss.item())
         grads.append({n: p.grad.detach().clone() for n, p in model.named_parameters()})
+    # the same in float64: how far each float32 answer is from the exact gradient
+    exact = copy.deepcopy(start).double()
+    saved = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # the zero state the model makes
+    try:
+        exact.train()
+        exact.reset()
+        grads64 = []
+        for x, y in batches:
+            exact.zero_grad(set_to_none=True)
+            F.cross_entropy(*_scored(exact, exact(x), y)).backward()
+            grads64.append({n: p.grad.detach().clone() for n, p in exact.named_parameters()})
+    finally:
+        torch.set_default_dtype(saved)
     stepped = copy.deepcopy(start)
     learn = Learner(stepped, train_dl, valid_dl, device="cpu")
     done = []
@@ -118,14 +133,14 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
                          "T": x.shape[1]} for x, y in batches],
             "steps": N_STEPS, "lr": recipe.lr, "wd": recipe.wd, "pctStart": recipe.pct_start,
             "total": recipe.epochs * len(train_dl)}
-    ref = {"losses": losses, "grads": grads, "after": stepped.state_dict()}
+    ref = {"losses": losses, "grads": grads, "grads64": grads64, "after": stepped.state_dict()}
     return spec, ref
 
 
 def compare_exactness(key: str, got: dict, ref: dict) -> tuple[list[str], dict]:
     """Problems and figures (worst loss, gradient and weight differences) for one model."""
     torch, _ = _torch()
-    problems, worst = [], {"loss": 0.0, "grad": 0.0, "weight": 0.0}
+    problems, worst = [], {"loss": 0.0, "grad": 0.0, "weight": 0.0, "page64": 0.0, "torch64": 0.0}
     for i, (a, b) in enumerate(zip(got["losses"], ref["losses"], strict=True)):
         rel = abs(a - b) / abs(b)
         worst["loss"] = max(worst["loss"], rel)
@@ -133,8 +148,13 @@ def compare_exactness(key: str, got: dict, ref: dict) -> tuple[list[str], dict]:
             problems.append(f"{key}: batch {i} loss {a:.8f} vs PyTorch {b:.8f} (relative {rel:.1e})")
     for i, (g_js, g_pt) in enumerate(zip(got["grads"], ref["grads"], strict=True)):
         for name, g in g_pt.items():
-            d = (torch.tensor(g_js[name]) - g.flatten()).abs().max().item() / max(g.abs().max().item(), 1e-30)
+            scale = max(g.abs().max().item(), 1e-30)
+            d = (torch.tensor(g_js[name]) - g.flatten()).abs().max().item() / scale
             worst["grad"] = max(worst["grad"], d)
+            g64 = ref["grads64"][i][name].flatten()
+            worst["page64"] = max(worst["page64"], (torch.tensor(g_js[name], dtype=torch.float64)
+                                                    - g64).abs().max().item() / scale)
+            worst["torch64"] = max(worst["torch64"], (g.flatten().double() - g64).abs().max().item() / scale)
             if d > GRAD_TOL:
                 problems.append(f"{key}: batch {i} gradient of {name} differs by {d:.1e} "
                                 "of its largest value")
@@ -375,13 +395,15 @@ def main(argv: list[str] | None = None) -> int:
         if "exact" in only:
             print(f"exactness against PyTorch ({N_BATCHES} batches with the state carried; weights after "
                   f"{N_STEPS} one-cycle steps):")
-            print(f"{'model':>6} {'loss (rel)':>11} {'grad (rel)':>11} {'weights (abs)':>14}")
+            print(f"{'model':>6} {'loss (rel)':>11} {'grad (rel)':>11} {'weights (abs)':>14}   "
+                  "grad vs float64: page, PyTorch")
             for key in MODELS:
                 spec, ref = exactness_case(key)
                 got = page.evaluate(check, spec)
                 p, worst = compare_exactness(key, got, ref)
                 problems += p
-                print(f"{key:>6} {worst['loss']:>11.1e} {worst['grad']:>11.1e} {worst['weight']:>14.1e}")
+                print(f"{key:>6} {worst['loss']:>11.1e} {worst['grad']:>11.1e} {worst['weight']:>14.1e}   "
+                      f"{worst['page64']:.1e}, {worst['torch64']:.1e}")
             print(f"tolerances: loss {LOSS_TOL:g}, gradients {GRAD_TOL:g}, weights {WEIGHT_TOL:g}")
         if "run" in only:
             p, _ = whole_run(page)
