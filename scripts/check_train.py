@@ -312,6 +312,27 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
     return problems
 
 
+PANEL_FILES = ("_static/train/train.js", "_static/train/train.css", "_static/train/train-worker.js",
+               "_static/train/train-core.js", "_static/train/trainer.wasm",
+               "_static/playground/playground.js")
+BUDGET = 2_000_000  # bytes the panel may add to a page
+
+
+def panel_weight(site: Path) -> tuple[list[str], int]:
+    """What the panel adds to a page: the bytes of every file it loads (the worker loads the
+    playground's script for the number words, the page loads it to open a run)."""
+    sizes = {f: (site / f).stat().st_size for f in PANEL_FILES if (site / f).is_file()}
+    missing = [f for f in PANEL_FILES if f not in sizes]
+    total = sum(sizes.values())
+    parts = ", ".join(f"{Path(f).name} {b / 1000:.0f} kB" for f, b in sizes.items())
+    print(f"page weight: the panel adds {parts}: {total / 1000:.0f} kB in all "
+          f"(budget {BUDGET / 1e6:.0f} MB)")
+    problems = [f"the site lacks {f}" for f in missing]
+    if total > BUDGET:
+        problems.append(f"the panel adds {total} bytes, over the budget of {BUDGET}")
+    return problems, total
+
+
 def check_entry_point(page) -> list[str]:
     """Ranges and divergence through ``window.rnnbookTrain.train``."""
     problems = []
@@ -409,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             p, _ = whole_run(page)
             problems += p
         if "ui" in only:
+            problems += panel_weight(site)[0]
             problems += check_entry_point(page)
         problems += [f"page: {e}" for e in errors]
         page.close()
