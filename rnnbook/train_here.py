@@ -3,8 +3,8 @@ the reader's browser, on the book's website (introduced in the widgets chapter).
 
 ``train_panel()`` is the HTML of the panel: a ``<div class="rnnbook-train">`` that carries the
 recipes' settings (from :data:`~rnnbook.experiments.RECIPES`, so the page has no second copy
-of them) and the script ``book/_static/train/train.js``, which draws the panel and trains in a
-Web Worker. In a live kernel the script is not served, and the panel says to use the live
+of them) and the scripts ``book/_static/train/train-core.js`` and ``train.js``, which draw the
+panel and train in a Web Worker. In a live kernel the script is not served, and the panel says to use the live
 explorer instead.
 
 What runs in the browser computes what this package computes: the same data streams and
@@ -62,7 +62,7 @@ def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
     """The "Train in your browser" panel as notebook HTML, with ``model`` chosen first.
 
     ``script`` is the URL of ``train.js`` as the page sees it (the default suits the book's
-    chapters).
+    chapters); ``train-core.js``, beside it, is loaded first.
     """
     from IPython.display import HTML
 
@@ -70,9 +70,11 @@ def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
     if model not in recipes:
         raise ValueError(f"model must be one of {', '.join(recipes)}; got {model!r}")
     data = html.escape(json.dumps(recipes, separators=(",", ":")), quote=True)
+    core = script.rsplit("/", 1)[0] + "/train-core.js" if "/" in script else "train-core.js"
     return HTML(
         f'<div class="rnnbook-train" data-model="{html.escape(model)}" '
         f'data-rnnbook-recipes="{data}">\n'
         "<p>On the book's website this panel trains the models in your browser. In a "
         "notebook, use the live explorer of the widgets chapter.</p>\n</div>\n"
+        f'<script src="{html.escape(core)}"></script>\n'
         f'<script src="{html.escape(script)}"></script>')

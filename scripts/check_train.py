@@ -344,6 +344,16 @@ def check_entry_point(page) -> list[str]:
                             {key: value})
         if key not in msg or ("to" not in msg and "one of" not in msg) or msg.startswith("not an Error"):
             problems.append(f"train({{{key}: {value!r}}}) gave {msg!r}")
+    # the worker refuses out-of-range settings too, with a message (not a crash)
+    msg = page.evaluate("""() => new Promise(res => {
+      const src = [...document.scripts].find(s => s.src.endsWith('/train.js')).src;
+      const w = new Worker(new URL('train-worker.js', src));
+      w.onmessage = ev => { w.terminate(); res(ev.data.type + ': ' + (ev.data.message || '')); };
+      w.postMessage({type: 'train', cfg: {kind: 'gru', H: 500, bs: 64, bptt: 20, epochs: 1, lr: 0.01,
+                                          wd: 0.01, pctStart: 0.25, seed: 0}}); })""")
+    print(f"the worker, asked for hidden 500: {msg}")
+    if not msg.startswith("error: hidden must be an integer from 8 to 128"):
+        problems.append(f"the worker's answer to hidden 500 is {msg!r}")
     res = page.evaluate("""async () => {
       const run = await window.rnnbookTrain.train({model: 'rnn', epochs: 1, bptt: 10, hidden: 16});
       return run; }""")

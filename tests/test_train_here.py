@@ -27,7 +27,8 @@ import check_train  # noqa: E402
 def test_the_panel_carries_the_recipes_of_the_package():
     html = train_panel("lstm2").data
     assert 'class="rnnbook-train"' in html and 'data-model="lstm2"' in html
-    assert '<script src="../_static/train/train.js"></script>' in html
+    assert ('<script src="../_static/train/train-core.js"></script>\n'
+            '<script src="../_static/train/train.js"></script>') in html
     data = re.search(r'data-rnnbook-recipes="([^"]*)"', html).group(1)
     recipes = json.loads(data.replace("&quot;", '"'))
     assert list(recipes) == list(BROWSER_MODELS)

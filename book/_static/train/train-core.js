@@ -28,6 +28,23 @@
     lstm: { cell: 2, layers: 2, bn: 0, name: "lstm" } };
   const VALID_ROWS_DEFAULT = 64;
 
+  /* The settings a reader may choose, and their ranges (the page and the worker both check). */
+  const RANGES = {
+    bptt: { min: 2, max: 70, int: true, label: "bptt (tokens per window)" },
+    hidden: { min: 8, max: 128, int: true, label: "hidden size" },
+    bs: { min: 8, max: 128, int: true, label: "batch size" },
+    epochs: { min: 1, max: 50, int: true, label: "epochs" },
+    lr: { min: 1e-5, max: 10, int: false, label: "peak learning rate" },
+    seed: { min: 0, max: 2147483647, int: true, label: "seed" },
+  };
+
+  /* null if `value` is allowed for setting `key`, else the message that says what is allowed. */
+  function rangeError(key, value) {
+    const r = RANGES[key];
+    const ok = typeof value === "number" && Number.isFinite(value) && (!r.int || Number.isInteger(value)) && value >= r.min && value <= r.max;
+    return ok ? null : key + " must be " + (r.int ? "an integer" : "a number") + " from " + r.min + " to " + r.max + ", got " + JSON.stringify(value);
+  }
+
   // ------------------------------------------------------------------ data
   let dataCache = null;
 
@@ -205,6 +222,11 @@
    * validRows, weights?}. hooks: {progress(info), epoch(row), yield() -> Promise<bool stop>}.
    * Resolves {rows, diverged, stopped, message, batchLosses, net}. */
   async function train(module, numberWords, cfg, hooks) {
+    if (!CELLS[cfg.kind]) throw new Error("the trainer knows the cells " + Object.keys(CELLS).join(", ") + ", not " + cfg.kind);
+    for (const [key, value] of [["bptt", cfg.bptt], ["hidden", cfg.H], ["bs", cfg.bs], ["epochs", cfg.epochs], ["lr", cfg.lr], ["seed", cfg.seed]]) {
+      const bad = rangeError(key, value);
+      if (bad) throw new RangeError(bad);
+    }
     const data = humanNumbers(numberWords);
     const V = data.itos.length, validRows = cfg.validRows || VALID_ROWS_DEFAULT;
     const tl = loader(data.train, cfg.bs, cfg.bptt), vl = loader(data.valid, validRows, cfg.bptt);
@@ -259,6 +281,6 @@
 
   const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
-  root.rnnbookTrainCore = { humanNumbers, loader, layout, initParams, oneCycle, makeNet, weights, setWeights, train, CELLS };
+  root.rnnbookTrainCore = { RANGES, rangeError, humanNumbers, loader, layout, initParams, oneCycle, makeNet, weights, setWeights, train, CELLS };
   if (typeof module !== "undefined" && module.exports) module.exports = root.rnnbookTrainCore;
 })(typeof self !== "undefined" ? self : globalThis);

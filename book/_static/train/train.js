@@ -4,7 +4,8 @@
  * around train-core.js and trainer.wasm), and the panel in every <div class="rnnbook-train">
  * (controls, Train/Stop, progress, the epoch table, live loss curves, the table of runs, a
  * comparison of two runs, and "open in the playground"). The recipes' settings come from the
- * div's data-recipes (written by rnnbook.train_here.train_panel from rnnbook.experiments.RECIPES).
+ * div's data-recipes (written by rnnbook.train_here.train_panel from rnnbook.experiments.RECIPES);
+ * the settings' ranges from train-core.js, which the page loads before this script.
  *
  * Stable entry point: await window.rnnbookTrain.train(settings, onEpoch) resolves
  * {rows, diverged, message} (and stopped, seconds); settings = {model, bptt, hidden, bs, epochs,
@@ -29,14 +30,8 @@
   const scriptUrl = doc && doc.currentScript && doc.currentScript.src ? doc.currentScript.src : null;
   const BASE = scriptUrl ? new URL("./", scriptUrl).href : null;
 
-  const RANGES = {
-    bptt: { min: 2, max: 70, int: true, label: "bptt (tokens per window)" },
-    hidden: { min: 8, max: 128, int: true, label: "hidden size" },
-    bs: { min: 8, max: 128, int: true, label: "batch size" },
-    epochs: { min: 1, max: 50, int: true, label: "epochs" },
-    lr: { min: 1e-5, max: 10, int: false, label: "peak learning rate" },
-    seed: { min: 0, max: 2147483647, int: true, label: "seed" },
-  };
+  const core = root.rnnbookTrainCore; // train-core.js, loaded before this script
+  const RANGES = core ? core.RANGES : {};
   const KINDS = { rnn: "rnn", gru2: "gru", lstm2: "lstm" };
 
   // ------------------------------------------------------------------ recipes and settings
@@ -61,14 +56,11 @@
     }
     const r = all[model];
     const out = { model, bptt: r.bptt, hidden: r.hidden, bs: r.bs, epochs: r.epochs, lr: r.lr, seed: 0 };
-    for (const [k, range] of Object.entries(RANGES)) {
+    for (const k of Object.keys(RANGES)) {
       if (s[k] === undefined) continue;
-      const v = s[k];
-      const ok = typeof v === "number" && Number.isFinite(v) && (!range.int || Number.isInteger(v)) && v >= range.min && v <= range.max;
-      if (!ok) {
-        throw new Error(k + " must be " + (range.int ? "an integer" : "a number") + " from " + range.min + " to " + range.max + ", got " + JSON.stringify(v));
-      }
-      out[k] = v;
+      const bad = core.rangeError(k, s[k]);
+      if (bad) throw new Error(bad);
+      out[k] = s[k];
     }
     out.wd = r.wd; out.pctStart = r.pct_start; out.validRows = r.valid_rows;
     if (s.weights) out.weights = s.weights;
@@ -81,6 +73,7 @@
   const emit = (type, data) => listeners.forEach((f) => { try { f(type, data); } catch (e) { console.error(e); } });
 
   function supported() {
+    if (!core) return "The training scripts did not load (train-core.js is missing).";
     if (typeof Worker === "undefined") return "This browser cannot run Web Workers, so it cannot train here.";
     if (typeof WebAssembly === "undefined") return "This browser has no WebAssembly, so it cannot train here.";
     if (!BASE) return "The training script does not know where its files are.";
@@ -429,7 +422,7 @@
           "</td><td>" + (spe === null ? "–" : spe.toFixed(2)) + "</td><td>" + esc(r.status) + "</td>" +
           '<td><input type="checkbox" class="rnntr-cmp" data-run="' + r.id + '" aria-label="compare run ' + r.id + '"' +
           (compared.has(r.id) ? " checked" : "") + (r.status === "training" ? " disabled" : "") + "></td>" +
-          '<td><button type="button" class="rnntr-open" data-run="' + r.id + '"' + (r.weights && r.rows.length ? "" : " disabled") +
+          '<td><button type="button" class="rnntr-open" data-run="' + r.id + '"' + (r.weights ? "" : " disabled") +
           ' aria-label="open run ' + r.id + ' in the playground">open</button></td></tr>';
       }).join("");
     }
