@@ -21,7 +21,9 @@ On ``book/widgets.html`` (the page with the panel and ``window.rnnbookTrain``):
   playground on the same page; two runs are compared; out-of-range settings are refused with
   the setting and its range named (by the entry point and by the form); a run whose loss turns
   non-finite resolves ``diverged: true`` with a message naming epoch and batch; a browser
-  without Web Workers gets a message; every control has a label; no JavaScript error.
+  without Web Workers gets a message; every control has a label; axe-core finds no serious or
+  critical violation after the runs (desktop and 390 px wide); no JavaScript error. It prints
+  what the panel adds to the page's weight (at most 2 MB).
 
 ``--shots DIR`` saves screenshots (desktop and 390 px wide, during and after a run). Exits 1
 listing the problems.
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 from browser import open_browser, serve, watch
+from check_a11y import FAILING, axe_scan
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -295,6 +298,11 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
         if shots:
             panel.screenshot(path=str(shots / f"train-{label}-after.png"))
             page.screenshot(path=str(shots / f"train-{label}-page.png"), full_page=True)
+        serious = [v for v in axe_scan(page) if v["impact"] in FAILING]
+        print(f"{label}: axe-core after two runs, a comparison and the playground: "
+              f"{len(serious)} serious or critical violation(s)")
+        problems += [f"{label}: axe: {v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}"
+                     for v in serious]
         overflow = page.evaluate("() => document.querySelector('.rnntr').scrollWidth - "
                                  "document.querySelector('.rnntr').clientWidth")
         if overflow > 1:
