@@ -192,6 +192,75 @@ def data_case() -> tuple[dict, dict]:
     return spec, ref
 
 
+def check_mirrors(page) -> list[str]:
+    """The page's copies of small pieces of the package: the loss smoothing of
+    ``rnnbook.plotting._smooth``, the one-cycle schedule (learning rate and beta1 at every step,
+    against ``torch.optim.lr_scheduler.OneCycleLR`` as ``Learner.fit_one_cycle`` sets it up),
+    and PyTorch's initial distributions (bounds, mean and spread of every parameter)."""
+    import math
+
+    from rnnbook.experiments import get_recipe
+    from rnnbook.learner import _param_groups
+    from rnnbook.plotting import _smooth
+
+    torch, _ = _torch()
+    problems = []
+    values = [3.9 - 0.01 * i + 0.3 * math.sin(i) for i in range(200)]
+    got = page.evaluate("(v) => window.rnnbookTrain.smooth(v, 0.9)", values)
+    d = max(abs(a - b) for a, b in zip(got, _smooth(values), strict=True))
+    if d > 1e-12:
+        problems.append(f"the page's smoothing differs from plot_history's by {d:.1e}")
+    worst = 0.0
+    for total, lr, pct in ((100, 1e-2, 0.25), (37, 3e-3, 0.1)):
+        model = get_recipe("gru2").make(40, 8)
+        opt = torch.optim.AdamW(_param_groups(model, 0.01), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=lr, total_steps=total, pct_start=pct, div_factor=25.0,
+            final_div_factor=1e5, base_momentum=0.85, max_momentum=0.95)
+        ref = []
+        for _ in range(total):
+            g = opt.param_groups[0]
+            ref.append((g["lr"], g["betas"][0]))
+            opt.step()
+            sched.step()
+        got = page.evaluate("([t, lr, p]) => [...Array(t).keys()].map(s => "
+                            "window.rnnbookTrainCore.oneCycle(s, t, lr, p, 25, 1e5))", [total, lr, pct])
+        for (a, b), (c, e) in zip(got, ref, strict=True):
+            worst = max(worst, abs(a - c) / c, abs(b - e))
+    if worst > 1e-12:
+        problems.append(f"the page's one-cycle schedule differs from OneCycleLR's by {worst:.1e}")
+    stats = page.evaluate("""() => { const c = window.rnnbookTrainCore, out = {};
+      for (const kind of ['rnn', 'gru', 'lstm']) {
+        const lay = c.layout(kind, 64, 40), n = lay.reduce((a, p) => a + p.size, 0);
+        const w = new Float32Array(n); c.initParams(kind, 64, 40, 0, w);
+        for (const p of lay) { const v = w.subarray(p.offset, p.offset + p.size);
+          let s = 0, s2 = 0, mx = 0;
+          for (const x of v) { s += x; s2 += x * x; mx = Math.max(mx, Math.abs(x)); }
+          const mean = s / v.length, std = Math.sqrt(s2 / v.length - mean ** 2);
+          out[kind + ' ' + p.name] = {n: v.length, mean, std, max: mx}; } }
+      return out; }""")
+    for name, st in stats.items():
+        key = name.split(" ")[1]
+        if key.startswith("bn."):  # weight 1, bias 0
+            want = 1.0 if key == "bn.weight" else 0.0
+            if st["std"] != 0 or st["mean"] != want:
+                problems.append(f"init: {name} is not all {want}")
+            continue
+        bound = None if key == "i_h.weight" else 1 / math.sqrt(64)
+        want_std = 1.0 if bound is None else bound / math.sqrt(3)  # N(0, 1) or U(-b, b)
+        if bound is not None and st["max"] > bound:
+            problems.append(f"init: {name} has |w| up to {st['max']:.3f}, over PyTorch's bound {bound:.3f}")
+        n = st["n"]  # 4 standard errors of the mean and of the standard deviation
+        if abs(st["mean"]) > 4 * want_std / math.sqrt(n) or \
+                abs(st["std"] - want_std) > 4 * want_std / math.sqrt(2 * n):
+            problems.append(f"init: {name} has mean {st['mean']:.4f} and std {st['std']:.4f}, "
+                            f"PyTorch's distribution has mean 0 and std {want_std:.4f}")
+    print(f"mirrors: loss smoothing (max difference {d:.0e}), one-cycle lr and beta1 (relative "
+          f"{worst:.0e}), initial distributions of {len(stats)} parameters: "
+          f"{'same' if not problems else 'DIFFERENT'}")
+    return problems
+
+
 def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
     """gru2 for ``epochs`` epochs in the page and in PyTorch from the same initial weights."""
     from rnnbook.experiments import build, get_recipe
@@ -431,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
                     problems.append(f"data: loader {spec['loaders'][i]} differs from LMLoader's")
             print(f"data: {len(ref['itos'])} tokens, streams of {len(ref['train'])} and {len(ref['valid'])} "
                   f"ids, {len(ref['loaders'])} loaders compared: {'same' if not problems else 'DIFFERENT'}")
+            problems += check_mirrors(page)
         if "exact" in only:
             print(f"exactness against PyTorch ({N_BATCHES} batches with the state carried; weights after "
                   f"{N_STEPS} one-cycle steps):")
