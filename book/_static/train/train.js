@@ -326,7 +326,6 @@
     const id = "rnntr" + ++counter;
     const all = JSON.parse(el.getAttribute("data-rnnbook-recipes"));
     const bad = supported();
-    const fallback = el.innerHTML;
     if (bad) {
       el.innerHTML = '<div class="rnntr-msg rnntr-error" role="status">' + esc(bad) + " The precomputed runs below still work.</div>";
       return;
@@ -370,7 +369,6 @@
     const inputs = Object.fromEntries(Object.keys(RANGES).map((k) => [k, $(k)]));
     const compared = new Set();
     let shown = null;
-    void fallback;
 
     function setRecipe() {
       const r = all[model.value];
@@ -491,7 +489,6 @@
       } else if (type === "progress" && run === shown) {
         const i = d.info, secs = i.elapsed / 1000;
         run.nb = i.batches;
-        run.tokensDone = (run.tokensDone || 0);
         bar.max = i.total; bar.value = i.step;
         const rate = i.step * i.tokens / Math.max(secs, 1e-3);
         const left = secs / i.step * (i.total - i.step);
