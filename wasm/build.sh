@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 "${PYTHON:-python}" -m ziglang cc --target=wasm32-freestanding -msimd128 -O3 -fno-math-errno \
   -nostdlib -Wl,--no-entry -Wl,--export-dynamic -Wl,--initial-memory=2097152 \
   -Wl,--strip-all -o "$OUT" wasm/trainer.c
+chmod -x "$OUT"
 ls -l "$OUT"
