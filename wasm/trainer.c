@@ -3,8 +3,9 @@
  *
  * Compiled to WebAssembly with 128-bit SIMD (wasm/build.sh); book/_static/train/train-worker.js
  * drives it: it makes the data and the batches, the one-cycle schedule and the epoch table,
- * and calls train_batch / adamw / eval_batch here. The same file compiles natively (gcc or
- * clang), which is how tests/test_train_wasm.py checks it against PyTorch without a browser.
+ * and calls train_batch / adamw / eval_batch here; scripts/check_train.py checks the result
+ * against PyTorch in Chromium. The same file also compiles natively (gcc, clang) as a shared
+ * library, which is handy for poking at it from Python with ctypes.
  *
  * The model, as in rnnbook/models.py:  x (B, T) token ids
  *   e = i_h.weight[x]                                  embedding, (T, B, H) time-major here
