@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 from browser import open_browser, serve, watch
-from check_a11y import FAILING, axe_scan
+from check_a11y import AXE, FAILING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -304,6 +304,18 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def axe_panel(page) -> list[dict]:
+    """axe-core's violations inside the panel (and the playground it opened); the whole page is
+    ``check_a11y.py``'s."""
+    if not AXE.is_file():
+        raise RuntimeError(f"{AXE} is missing (scripts/vendor-js.sh fetches it)")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => {
+      const result = await axe.run({include: [['.rnnbook-train']]}, {resultTypes: ['violations']});
+      return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                          nodes: v.nodes.map(n => n.target.join(' '))})); }""")
+
+
 def check_ui(browser, base: str, shots: Path | None) -> list[str]:
     """The panel while it trains and after: responsiveness, Stop, runs, playground, errors."""
     problems: list[str] = []
@@ -368,7 +380,7 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
         if shots:
             panel.screenshot(path=str(shots / f"train-{label}-after.png"))
             page.screenshot(path=str(shots / f"train-{label}-page.png"), full_page=True)
-        serious = [v for v in axe_scan(page) if v["impact"] in FAILING]
+        serious = [v for v in axe_panel(page) if v["impact"] in FAILING]
         print(f"{label}: axe-core after two runs, a comparison and the playground: "
               f"{len(serious)} serious or critical violation(s)")
         problems += [f"{label}: axe: {v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}"
