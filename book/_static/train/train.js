@@ -260,7 +260,7 @@
     const width = Math.max(240, Math.floor(canvas.parentElement.clientWidth || 600));
     const height = opts.height || 220, ratio = root.devicePixelRatio || 1;
     canvas.width = width * ratio; canvas.height = height * ratio;
-    canvas.style.width = width + "px"; canvas.style.height = height + "px";
+    canvas.style.width = "100%"; canvas.style.height = height + "px"; // never wider than its box
     const ctx = canvas.getContext && canvas.getContext("2d");
     if (!ctx) return;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
