@@ -340,7 +340,7 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
         if label == "desktop":
             idle = page.evaluate(FPS, 1500)
         page.select_option(".rnntr select", "gru2")
-        page.fill(".rnntr input[id$='-epochs']", "2")
+        page.fill(".rnntr input[id$='-epochs']", "20")  # stopped long before its end
         page.click(".rnntr button[type=submit]")
         page.wait_for_function("() => window.rnnbookTrain.runs.length && "
                                "window.rnnbookTrain.runs.at(-1).losses.length > 3", timeout=60_000)
@@ -362,8 +362,9 @@ def check_ui(browser, base: str, shots: Path | None) -> list[str]:
         stop_s = time.perf_counter() - t0
         run = page.evaluate("() => { const r = window.rnnbookTrain.runs.at(-1); return {status: r.status, "
                             "steps: r.steps, stepsAtStop: r.stepsAtStop, message: r.message, "
-                            "perBatch: r.seconds / r.steps}; }")
-        print(f"{label}: Stop after {wait}+ batches: the run ended {stop_s:.2f} s later, "
+                            "perBatch: r.seconds / r.steps, stopSeconds: r.stopSeconds}; }")
+        print(f"{label}: Stop after {wait}+ batches: the page had the stopped run "
+              f"{run['stopSeconds'] * 1000:.0f} ms after the click ({stop_s:.2f} s as the test saw it), "
               f"{run['steps'] - run['stepsAtStop']} batch(es) after the stop reached the worker "
               f"(a batch takes {run['perBatch'] * 1000:.0f} ms); status {run['status']}")
         if run["status"] != "stopped" or run["steps"] - run["stepsAtStop"] > 1:

@@ -123,6 +123,7 @@
       losses: result.batchLosses, batchesPerEpoch: result.batchesPerEpoch, weights: result.weights,
       itos: result.itos, steps: result.steps, stepsAtStop: result.stepsAtStop,
       seconds: (performance.now() - run.started) / 1000,
+      stopSeconds: run.stopAt === undefined ? null : (performance.now() - run.stopAt) / 1000,
     });
     run.status = result.diverged ? "diverged" : result.stopped ? "stopped" : "done";
     emit("done", { run });
@@ -158,7 +159,11 @@
 
   /* End the running training after its current batch (what was trained is kept). */
   function stop() {
-    if (current && !current.check && worker) { worker.postMessage({ type: "stop" }); return true; }
+    if (current && !current.check && worker) {
+      if (current.stopAt === undefined) current.stopAt = performance.now();
+      worker.postMessage({ type: "stop" });
+      return true;
+    }
     return false;
   }
 
