@@ -310,6 +310,14 @@
     ctx.setLineDash([]);
   }
 
+  /* The epochs a run's axes span: all it was set to train while it trains, what it covered once
+   * it has stopped. */
+  function span(run) {
+    if (run.status === "training") return run.settings.epochs;
+    const n = run.batchesPerEpoch || run.nb || 1;
+    return Math.max(1, run.rows.length, Math.ceil(run.losses.length / n));
+  }
+
   function curves(run) {
     const n = run.batchesPerEpoch || run.nb || 1;
     const sm = smooth(run.losses, 0.9);
@@ -400,7 +408,7 @@
 
     function drawRun(run) {
       const c = curves(run);
-      const xmax = run.settings.epochs;
+      const xmax = span(run);
       plot($("loss"), [{ points: c.train, color: COLORS[0], width: 1 }, { points: c.valid, color: COLORS[1], dots: true }],
         { title: "loss: train (smoothed, blue), valid (red)", xmax, ymin: 0 });
       plot($("acc"), [{ points: c.acc, color: COLORS[2], dots: true }], { title: "validation accuracy", xmax, ymin: 0, ymax: 1 });
@@ -434,7 +442,7 @@
       const chosen = runs.filter((r) => compared.has(r.id));
       $("cmpbox").hidden = chosen.length < 1;
       if (!chosen.length) return;
-      const xmax = Math.max(...chosen.map((r) => r.settings.epochs));
+      const xmax = Math.max(...chosen.map(span));
       const ls = [], as = [];
       chosen.forEach((r, i) => {
         const c = curves(r), color = COLORS[i % COLORS.length];
