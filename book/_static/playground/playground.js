@@ -149,7 +149,29 @@
 
   function inlineModels() { return root.rnnbookPlaygroundModels || null; }
 
+  // Models handed over in memory (a model trained on the page, see ../train/train.js's
+  // openInPlayground): key -> {entry, model}. They are offered first, before the site's.
+  const added = new Map();
+  const mounted = [];
+
+  /* Offer a model file given as an ArrayBuffer (the format above) in every playground on the
+   * page; returns its key. */
+  function addModel(buffer) {
+    const m = parseModel(buffer), h = m.header;
+    added.set(h.key, { entry: { key: h.key, title: h.title, file: null, accuracy: h.accuracy, seed: h.seed }, model: m });
+    cache.delete(h.key);
+    mounted.forEach((f) => f());
+    return h.key;
+  }
+
+  function withAdded(models) { return [...added.values()].map((a) => a.entry).concat(models.filter((e) => !added.has(e.key))); }
+
   function listModels() {
+    if (added.size) return listSiteModels().catch(() => []).then(withAdded);
+    return listSiteModels();
+  }
+
+  function listSiteModels() {
     const inline = inlineModels();
     if (inline) {
       return Promise.resolve(Object.keys(inline).map((key) => {
@@ -178,6 +200,7 @@
     if (typeof key !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(key)) {
       return Promise.reject(new Error("not a model key: " + String(key)));
     }
+    if (added.has(key)) return Promise.resolve(added.get(key).model);
     if (cache.has(key)) return cache.get(key);
     const inline = inlineModels();
     let p;
@@ -677,20 +700,30 @@
       render();
     }));
 
-    listModels().then((models) => {
-      let offered = models;
-      if (wanted.length) offered = wanted.map((k) => models.find((e) => e.key === k)).filter(Boolean);
-      if (!offered.length) throw new Error("none of the models " + wanted.join(", ") + " is on this site");
-      select.innerHTML = offered.map((e) => '<option value="' + esc(e.key) + '">' + esc(e.key) + ": " + esc(e.title) + "</option>").join("");
-      const first = el.dataset.model && offered.some((e) => e.key === el.dataset.model) ? el.dataset.model : offered[0].key;
-      select.value = first;
-      render();
-    }).catch((err) => {
-      select.innerHTML = '<option value="">no models</option>';
-      results.hidden = true;
-      setMessage("The playground's models are not available here (" + esc(err.message) + "). They are written when the book is built.", "error");
-    });
+    function offer() {
+      return listModels().then((models) => {
+        let offered = models;
+        if (wanted.length) offered = [...added.keys()].concat(wanted).map((k) => models.find((e) => e.key === k)).filter(Boolean);
+        if (!offered.length) throw new Error("none of the models " + wanted.join(", ") + " is on this site");
+        const keep = select.value;
+        select.innerHTML = offered.map((e) => '<option value="' + esc(e.key) + '">' + esc(e.key) + ": " + esc(e.title) + "</option>").join("");
+        const wish = el.dataset.model;
+        const first = wish && offered.some((e) => e.key === wish) ? wish : keep && offered.some((e) => e.key === keep) ? keep : offered[0].key;
+        select.value = first;
+        render();
+      }).catch((err) => {
+        select.innerHTML = '<option value="">no models</option>';
+        results.hidden = true;
+        setMessage("The playground's models are not available here (" + esc(err.message) + "). They are written when the book is built.", "error");
+      });
+    }
+    mounted.push(offer);
+    el.rnnbookSelect = (key) => { el.dataset.model = key; offer(); };
+    offer();
   }
+
+  /* Show model `key` in the playground `el` (after addModel). */
+  function select(el, key) { if (el.rnnbookSelect) el.rnnbookSelect(key); }
 
   function mountAll() {
     if (!doc) return;
@@ -704,7 +737,7 @@
     doc.querySelectorAll(".rnnbook-playground").forEach(mount);
   }
 
-  root.rnnbookPlayground = { run, generate, MAX_WRITE, tokenize, numberWords, listModels, loadModel, mount, MAX_TOKENS, EXAMPLES, _forward: forward, _parse: parseModel };
+  root.rnnbookPlayground = { run, generate, MAX_WRITE, tokenize, numberWords, listModels, loadModel, mount, addModel, select, MAX_TOKENS, EXAMPLES, _forward: forward, _parse: parseModel };
   if (doc) {
     if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", mountAll);
     else mountAll();

@@ -1,0 +1,81 @@
+"""Train in your browser: the panel that trains the book's ``rnn``, ``gru2`` and ``lstm2`` in
+the reader's browser, on the book's website (introduced in the widgets chapter).
+
+``train_panel()`` is the HTML of the panel: a ``<div class="rnnbook-train">`` that carries the
+recipes' settings (from :data:`~rnnbook.experiments.RECIPES`, so the page has no second copy
+of them) and the scripts ``book/_static/train/train-core.js`` and ``train.js``, which draw the
+panel and train in a Web Worker. In a live kernel the script is not served, and the panel says to use the live
+explorer instead.
+
+What runs in the browser computes what this package computes: the same data streams and
+token ids as :func:`~rnnbook.data.load_human_numbers`, the batches of
+:class:`~rnnbook.data.LMLoader`, validation on :data:`~rnnbook.yardstick.VALID_ROWS` rows,
+the layers of :class:`~rnnbook.models.StatefulRNN`, :class:`~rnnbook.models.GRU2` and
+:class:`~rnnbook.models.LSTM2` with PyTorch's initial distributions, the cross-entropy, and
+AdamW under the one-cycle schedule of :meth:`~rnnbook.learner.Learner.fit_one_cycle`.
+``sitecheck/train.py`` proves it in Chromium against PyTorch (loss, gradients, weights
+after five steps, a whole run).
+
+Why hand-written WebAssembly (``wasm/trainer.c``, built by ``wasm/build.sh`` with 128-bit
+SIMD, about 40 kB) and not a library: a batch of these models is a few hundred small matrix
+products (64 x 64 by 64 x 192) and gate functions. TensorFlow.js with its wasm backend would
+add over a megabyte to the page (its budget is 2 MB) before the first model, dispatches every
+small op through a general graph, and its recurrent layers are Keras's (another gate order and
+initialisation), so it would not compute PyTorch's cells without rewriting them in its ops;
+onnxruntime-web's training build is several megabytes. Plain JavaScript would do the same
+arithmetic about ten times slower than wasm SIMD on this machine's matrix products.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+
+from .experiments import RECIPES
+from .yardstick import VALID_ROWS
+
+__all__ = ["BROWSER_MODELS", "browser_recipes", "train_panel"]
+
+BROWSER_MODELS = ("rnn", "gru2", "lstm2")
+"""The models the browser trains: the book's ``nn.RNN``, 2-layer GRU and 2-layer LSTM."""
+
+SCRIPT = "../_static/train/train.js"
+
+
+def browser_recipes(models: Sequence[str] = BROWSER_MODELS) -> dict[str, dict]:
+    """The recipes' settings the page trains with, by model key: title, bptt, hidden, bs,
+    epochs, lr, wd, pct_start and valid_rows."""
+    unknown = [m for m in models if m not in BROWSER_MODELS]
+    if unknown or not models:
+        raise ValueError(f"the browser trains {', '.join(BROWSER_MODELS)}; got {list(models)!r}")
+    out = {}
+    for key in models:
+        r = RECIPES[key]
+        out[key] = {"title": r.title, "bptt": r.bptt, "hidden": r.hidden, "bs": r.bs,
+                    "epochs": r.epochs, "lr": r.lr, "wd": r.wd, "pct_start": r.pct_start,
+                    "valid_rows": VALID_ROWS}
+    return out
+
+
+def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
+                script: str = SCRIPT):
+    """The "Train in your browser" panel as notebook HTML, with ``model`` chosen first.
+
+    ``script`` is the URL of ``train.js`` as the page sees it (the default suits the book's
+    chapters); ``train-core.js``, beside it, is loaded first.
+    """
+    from IPython.display import HTML
+
+    recipes = browser_recipes(models)
+    if model not in recipes:
+        raise ValueError(f"model must be one of {', '.join(recipes)}; got {model!r}")
+    data = html.escape(json.dumps(recipes, separators=(",", ":")), quote=True)
+    core = script.rsplit("/", 1)[0] + "/train-core.js" if "/" in script else "train-core.js"
+    return HTML(
+        f'<div class="rnnbook-train" data-model="{html.escape(model)}" '
+        f'data-rnnbook-recipes="{data}">\n'
+        "<p>On the book's website this panel trains the models in your browser. In a "
+        "notebook, use the live explorer of the widgets chapter.</p>\n</div>\n"
+        f'<script src="{html.escape(core)}"></script>\n'
+        f'<script src="{html.escape(script)}"></script>')
