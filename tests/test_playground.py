@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rnnbook.copy_gru import CopyGRU
+from rnnbook.modern import CausalTransformer, MinGRU, MinLSTM
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
 from rnnbook.playground import STATIC, encode, export_model, load_model, playground, predict
 
@@ -25,6 +26,9 @@ def small_models(vocab_size: int) -> dict:
         "lstm": LSTM2(vocab_size, 9, n_layers=2),
         "lstm_reg": RegularizedLSTM(vocab_size, 11, n_layers=1),
         "copy": CopyGRU(vocab_size, 10, n_layers=2, d_key=6, mem_len=7),
+        "mingru": MinGRU(vocab_size, 10, n_layers=3),
+        "minlstm": MinLSTM(vocab_size, 9, n_layers=2),
+        "transformer": CausalTransformer(vocab_size, 12, n_layers=2, n_heads=3, context=7),
     }
     with torch.no_grad():
         for m in models.values():
@@ -134,7 +138,9 @@ def run_js(inline: dict, body: str):
     script = (f"globalThis.rnnbookPlaygroundModels = {json.dumps(models)};\n"
               + (STATIC / "playground.js").read_text()
               + f"\n(async () => {{ {body} }})().then(r => process.stdout.write(JSON.stringify(r)));")
-    out = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60, check=True)
+    # on standard input: an argument is limited to 128 kB
+    out = subprocess.run(["node", "-"], input=script, capture_output=True, text=True, timeout=60,
+                         check=True)
     return json.loads(out.stdout)
 
 
