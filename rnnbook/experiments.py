@@ -23,8 +23,8 @@ from torch import nn
 from . import models
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
-from .modern import CausalTransformer, MinGRU, MinLSTM
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
+from .modern import CausalTransformer, MinGRU, MinLSTM
 from .yardstick import VALID_ROWS, ceiling_for, one_row_accuracy
 
 __all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]

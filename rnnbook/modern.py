@@ -32,7 +32,8 @@ from .checks import positive_int
 from .models import StatefulMixin
 
 __all__ = ["g", "log_g", "parallel_scan", "log_scan", "sequential_scan", "MinLayer", "MinGRULayer",
-           "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer", "Attention", "Block"]
+           "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer", "Attention", "Block",
+           "MIXERS", "length_costs", "plot_length_costs"]
 
 
 def g(x: torch.Tensor) -> torch.Tensor:
@@ -258,3 +259,90 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.feed_forward(x + self.drop(self.mixer(self.ln1(x))))
+
+
+MIXERS = ("gru", "mingru", "attention")
+"""The three ways a position learns about earlier ones that :func:`length_costs` times."""
+
+
+def _mixer(kind: str, n_hidden: int) -> nn.Module:
+    if kind == "gru":
+        return nn.GRU(n_hidden, n_hidden, batch_first=True)
+    if kind == "mingru":
+        return MinGRULayer(n_hidden, n_hidden)
+    if kind == "attention":
+        return Attention(n_hidden, 4)
+    raise ValueError(f"unknown mixer {kind!r}; the mixers are {', '.join(MIXERS)}")
+
+
+def length_costs(lengths=(16, 64, 256, 1024, 4096), batch: int = 1, n_hidden: int = 64,
+                 repeats: int = 3, device: str | torch.device = "cpu",
+                 mixers=MIXERS, budget: float = 0.5) -> list[dict]:
+    """Forward-and-backward time per token of one layer of each mixer as the sequence
+    grows: ``gru`` (``nn.GRU``, one step after another), ``mingru`` (:class:`MinGRULayer`
+    with :func:`parallel_scan`) and ``attention`` (:class:`Attention`, 4 heads, causal).
+
+    Each mixer runs once untimed (a warm-up), then each length up to ``repeats`` times,
+    fewer once a run takes over ``budget`` seconds; one row each with ``mixer``,
+    ``length``, ``seconds`` (the fastest run: other work on the machine only slows a run
+    down), ``per_token`` (seconds / (batch * length)) and ``steps``: how many steps must run
+    one after another (``length`` for the GRU, ``ceil(log2(length))`` rounds for the scan,
+    1 for attention)."""
+    import time
+
+    batch, n_hidden = positive_int("batch", batch), positive_int("n_hidden", n_hidden)
+    repeats = positive_int("repeats", repeats)
+    lengths = [positive_int("length", n) for n in lengths]
+    device = torch.device(device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    gen = torch.Generator().manual_seed(0)
+    rows = []
+    for kind in mixers:
+        torch.manual_seed(0)
+        layer = _mixer(kind, n_hidden).to(device)
+
+        def run(n: int, layer: nn.Module = layer) -> float:
+            x = torch.randn(batch, n, n_hidden, generator=gen).to(device).requires_grad_()
+            sync()
+            start = time.perf_counter()
+            out = layer(x)
+            out = out[0] if isinstance(out, tuple) else out  # nn.GRU: (output, h)
+            out.sum().backward()
+            sync()
+            return time.perf_counter() - start
+
+        run(lengths[0])  # warm-up
+        for n in lengths:
+            times = [run(n)]
+            while len(times) < repeats and sum(times) < budget:
+                times.append(run(n))
+            seconds = min(times)
+            steps = {"gru": n, "mingru": math.ceil(math.log2(n)) if n > 1 else 0,
+                     "attention": 1}[kind]
+            rows.append({"mixer": kind, "length": n, "seconds": seconds,
+                         "per_token": seconds / (batch * n), "steps": steps})
+    return rows
+
+
+def plot_length_costs(rows: list[dict], title: str = ""):
+    """The rows of :func:`length_costs` as a log-log plot: time per token against
+    length, each mixer relative to its own time per token at the shortest length.
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for i, kind in enumerate(dict.fromkeys(r["mixer"] for r in rows)):
+        mine = [r for r in rows if r["mixer"] == kind]
+        base = mine[0]["per_token"]
+        ax.plot([r["length"] for r in mine], [r["per_token"] / base for r in mine],
+                marker="o", color=f"C{i}", label=kind)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("sequence length (tokens)")
+    ax.set_ylabel("time per token\n(relative to the shortest)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

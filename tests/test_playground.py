@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rnnbook.copy_gru import CopyGRU
-from rnnbook.modern import CausalTransformer, MinGRU, MinLSTM
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
+from rnnbook.modern import CausalTransformer, MinGRU, MinLSTM
 from rnnbook.playground import STATIC, encode, export_model, load_model, playground, predict
 
 WORDS = ("eight thousand one hundred twelve , eight thousand one hundred thirteen , "
