@@ -160,3 +160,36 @@ def test_recipes(data):
     # the transformer sees only its window; the min RNNs keep their state like the GRU
     assert ceiling_for("transformer") < ceiling_for("mingru") == ceiling_for("gru2")
     assert ceiling_for("transformer") == ceiling_for("every")  # the same 20-token windows
+
+
+def test_length_costs_measures_every_mixer_at_every_length(tmp_path):
+    from rnnbook.modern import MIXERS, length_costs
+
+    rows = length_costs(lengths=(4, 9), batch=2, n_hidden=8, repeats=2)
+    assert [(r["mixer"], r["length"]) for r in rows] == [(m, n) for m in MIXERS for n in (4, 9)]
+    for r in rows:
+        assert r["seconds"] > 0 and r["per_token"] == pytest.approx(r["seconds"] / (2 * r["length"]))
+    assert [r["steps"] for r in rows] == [4, 9, 2, 4, 1, 1]
+    with pytest.raises(ValueError, match="batch must be a positive int"):
+        length_costs(batch=0)
+    with pytest.raises(ValueError, match="unknown mixer 'lstm'"):
+        length_costs(lengths=(4,), mixers=("lstm",))
+
+
+def test_the_length_benchmark_writes_its_table_json_and_figure(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_length.py"
+    out = subprocess.run([sys.executable, str(script), "--device", "cpu", "--lengths", "4,8",
+                          "--repeats", "1", "--out", str(tmp_path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "attention" in out and "wrote" in out
+    record = json.loads((tmp_path / "length-costs-cpu.json").read_text())
+    assert record["device"] == "cpu" and len(record["rows"]) == 6
+    assert (tmp_path / "length-costs-cpu.png").stat().st_size > 1000
+    bad = subprocess.run([sys.executable, str(script), "--lengths", "4,x"], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "comma-separated positive ints" in bad.stderr
