@@ -137,10 +137,9 @@ class MinGRU(StatefulMixin, nn.Module):
     """A stateful language model of ``n_layers`` minGRU blocks.
 
     Each block is a pre-norm residual block, as in the paper's language models and in
-    :class:`CausalTransformer`: ``x + cell(ln1(x))``, then ``x + mlp(ln2(x))``; the
-    ``mlp`` is the transformer's, so the two models differ only in how a position learns
-    about earlier ones: a minGRU cell here, attention there. Then a final LayerNorm and the
-    output layer.
+    :class:`CausalTransformer`: ``x + cell(ln1(x))``, then ``x + mlp(ln2(x))`` (an MLP
+    of width ``2 * n_hidden``), so the two models differ mainly in how a position learns
+    about earlier ones: a minGRU cell here, attention there. Then the output layer.
 
     Training mode runs each cell's parallel scan over the window; evaluation mode runs the
     cells step by step (``parallel`` overrides that). The cells' last states are kept for
@@ -153,9 +152,8 @@ class MinGRU(StatefulMixin, nn.Module):
         self.n_hidden = positive_int("n_hidden", n_hidden)
         self.n_layers = positive_int("n_layers", n_layers)
         self.i_h = nn.Embedding(vocab_size, n_hidden)
-        self.blocks = nn.ModuleList([Block(n_hidden, self.layer(n_hidden, n_hidden))
+        self.blocks = nn.ModuleList([Block(n_hidden, self.layer(n_hidden, n_hidden), mlp=2)
                                      for _ in range(n_layers)])
-        self.norm = nn.LayerNorm(n_hidden)
         self.h_o = nn.Linear(n_hidden, vocab_size)
         self.parallel: bool | None = None  # None: parallel when training
 
@@ -169,7 +167,7 @@ class MinGRU(StatefulMixin, nn.Module):
             res = block.feed_forward(res + states)
         self._keep(torch.stack(last))  # (n_layers, B, H)
         self.hidden = states  # the top cell's states, for the playground
-        return self.h_o(self.norm(res))
+        return self.h_o(res)
 
 
 class MinLSTM(MinGRU):
@@ -243,14 +241,14 @@ class Attention(nn.Module):
 class Block(nn.Module):
     """A pre-norm residual block: ``x + mixer(ln1(x))``, then ``x + mlp(ln2(x))``. The
     mixer (attention, or a minGRU/minLSTM cell) is what lets a position read earlier ones;
-    the MLP (width ``4 * n_hidden``, ReLU) works on each position alone."""
+    the MLP (width ``mlp * n_hidden``, ReLU) works on each position alone."""
 
-    def __init__(self, n_hidden: int, mixer: nn.Module, p: float = 0.0):
+    def __init__(self, n_hidden: int, mixer: nn.Module, p: float = 0.0, mlp: int = 4):
         super().__init__()
         self.mixer = mixer
         self.ln1, self.ln2 = nn.LayerNorm(n_hidden), nn.LayerNorm(n_hidden)
-        self.mlp = nn.Sequential(nn.Linear(n_hidden, 4 * n_hidden), nn.ReLU(),
-                                 nn.Linear(4 * n_hidden, n_hidden))
+        self.mlp = nn.Sequential(nn.Linear(n_hidden, mlp * n_hidden), nn.ReLU(),
+                                 nn.Linear(mlp * n_hidden, n_hidden))
         self.drop = nn.Dropout(p)
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:

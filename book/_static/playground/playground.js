@@ -327,14 +327,13 @@
   const softplus = (v) => (v > 20 ? v : Math.log1p(Math.exp(v))); // PyTorch's threshold
   const gPos = (v) => (v >= 0 ? v + 0.5 : sigmoid(v)); // modern.g: keeps h positive
 
-  // A block (rnnbook.modern.Block): x + cell(ln1(x)), then x + mlp(ln2(x)); a final LayerNorm.
+  // A block (rnnbook.modern.Block): x + cell(ln1(x)), then x + mlp(ln2(x)).
   function prepareMin(m, W, l) {
     const p = "blocks." + l + ".", L = blockWeights(W, p);
     L.inDim = m.H;
     for (const name of m.arch.cell === "mingru" ? ["z", "h"] : ["f", "i", "h"]) {
       L[name] = { w: need(W, p + "mixer.lin_" + name + ".weight"), b: need(W, p + "mixer.lin_" + name + ".bias") };
     }
-    m.lnw = need(W, "norm.weight"); m.lnb = need(W, "norm.bias");
     return L;
   }
 
@@ -348,7 +347,7 @@
       for (let i = 0; i < m.H; i++) x[i] += st.h[i];
       x = feedForward(m, L, x);
     }
-    next.out = layerNorm(x, m.lnw, m.lnb, LN_EPS); // what the output layer reads
+    next.out = x; // what the output layer reads
     return next;
   }
 
@@ -384,11 +383,12 @@
     };
   }
 
-  // x + mlp(ln2(x)), the MLP of width 4 H with a ReLU
+  // x + mlp(ln2(x)), the MLP (its width read from its weights) with a ReLU
   function feedForward(m, B, x) {
-    const H = m.H, u = linear(B.fc1w, B.fc1b, layerNorm(x, B.ln2w, B.ln2b, LN_EPS), H, 4 * H, new Float64Array(4 * H));
+    const H = m.H, Wd = B.fc1b.length;
+    const u = linear(B.fc1w, B.fc1b, layerNorm(x, B.ln2w, B.ln2b, LN_EPS), H, Wd, new Float64Array(Wd));
     for (let i = 0; i < u.length; i++) u[i] = Math.max(0, u[i]);
-    const v = linear(B.fc2w, B.fc2b, u, 4 * H, H, new Float64Array(H));
+    const v = linear(B.fc2w, B.fc2b, u, Wd, H, new Float64Array(H));
     for (let i = 0; i < H; i++) v[i] += x[i];
     return v;
   }
