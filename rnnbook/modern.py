@@ -1,23 +1,24 @@
-"""RNNs today (chapter "RNNs today"): minGRU and minLSTM, trained with a parallel scan and
-run step by step, and a small causal transformer, all on the book's task.
+"""RNNs today (chapter "RNNs today"): minGRU and minLSTM, trained with a parallel scan
+and run step by step, and a small causal transformer, all on the book's task.
 
 minGRU and minLSTM are the recurrent cells of Feng et al., "Were RNNs All We Needed?"
-(2024). Their gates read only the current input ``x_t``, never the state, so one layer is
-the linear recurrence ``h_t = a_t * h_{t-1} + b_t`` with ``a_t`` and ``b_t`` computed from
-``x_t`` alone. A recurrence of that form can be computed for all ``t`` at once:
+(2024). Their gates read only the current input ``x_t``, never the state, so one layer
+is the linear recurrence ``h_t = a_t * h_{t-1} + b_t`` with ``a_t`` and ``b_t`` computed
+from ``x_t`` alone. A recurrence of that form can be computed for all ``t`` at once:
 
-- :func:`parallel_scan` combines neighbouring steps in ``log2(T)`` rounds (a Hillis-Steele
-  scan). It only multiplies and adds numbers in ``[0, 1]`` and the values themselves, never
-  divides, so a long run of small ``a_t`` rounds to zero, as it should, instead of
-  overflowing (the closed form ``h_t = A_t (h_0 + sum_s b_s / A_s)``, with ``A_t`` the
-  product of the ``a``'s, divides by numbers that underflow after a few hundred steps);
-- :func:`log_scan` is the paper's form (Heinsen's scan in log space, for positive ``h``):
-  safe from underflow too, but its float32 error grows with the summed log-decay, which
-  the chapter measures.
+- :func:`parallel_scan` combines neighbouring steps in ``log2(T)`` rounds (a
+  Hillis-Steele scan). It only multiplies and adds numbers in ``[0, 1]`` and the values
+  themselves, never divides, so a long run of small ``a_t`` rounds to zero, as it
+  should, instead of overflowing (the closed form ``h_t = A_t (h_0 + sum_s b_s / A_s)``,
+  with ``A_t`` the product of the ``a``'s, divides by numbers that underflow after a few
+  hundred steps);
+- :func:`log_scan` is the paper's form (Heinsen's scan in log space, for positive
+  ``h``): safe from underflow too, but its float32 error grows with the summed
+  log-decay, which the chapter measures.
 
-Training runs :func:`parallel_scan` over the window; inference (evaluation mode) runs the
-same cell one step at a time, and every model carries its state from one window to the next
-like the lesson's stateful models.
+Training runs :func:`parallel_scan` over the window; inference (evaluation mode) runs
+the same cell one step at a time, and every model carries its state from one window to
+the next like the lesson's stateful models.
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ from torch import nn
 from .checks import positive_int
 from .models import StatefulMixin
 
-__all__ = ["g", "log_g", "parallel_scan", "log_scan", "sequential_scan", "MinLayer", "MinGRULayer",
-           "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer", "Attention", "Block",
+__all__ = ["g", "log_g", "parallel_scan", "log_scan", "sequential_scan", "MinLayer",
+           "MinGRULayer", "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer",
+           "Attention", "Block",
            "MIXERS", "length_costs", "plot_length_costs"]
 
 
 def g(x: torch.Tensor) -> torch.Tensor:
-    """The paper's positive activation for the candidate state: ``x + 0.5`` for ``x >= 0``,
-    ``sigmoid(x)`` below (continuous, always > 0, so ``h`` stays positive)."""
+    """The paper's positive activation for the candidate state: ``x + 0.5`` for
+    ``x >= 0``, ``sigmoid(x)`` below (continuous, always > 0, so ``h`` stays
+    positive)."""
     return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
 
 
@@ -51,8 +54,8 @@ def parallel_scan(a: torch.Tensor, b: torch.Tensor,
                   h0: torch.Tensor | None = None) -> torch.Tensor:
     """All ``h_t = a_t * h_{t-1} + b_t`` of ``a``, ``b`` (B, T, H) along time, in
     ``ceil(log2(T))`` rounds; ``h0`` (B, H) is the state before the first step (zeros if
-    None). Round ``k`` turns each step into the composite of the ``2**k`` steps ending at
-    it: two steps ``(a1, b1)`` then ``(a2, b2)`` make ``(a1 * a2, a2 * b1 + b2)``."""
+    None). Round ``k`` turns each step into the composite of the ``2**k`` steps ending
+    at it: two steps ``(a1, b1)`` then ``(a2, b2)`` make ``(a1 * a2, a2 * b1 + b2)``."""
     if h0 is not None:
         b = torch.cat([b[:, :1] + a[:, :1] * h0[:, None], b[:, 1:]], 1)
     span = 1
@@ -118,8 +121,9 @@ class MinGRULayer(MinLayer):
 
 
 class MinLSTMLayer(MinLayer):
-    """One minLSTM layer: forget and input gates from ``x_t`` alone, normalised to sum to
-    one, ``h_t = f'_t h_{t-1} + i'_t h~_t`` with ``f' = f / (f + i)``, ``i' = i / (f + i)``."""
+    """One minLSTM layer: forget and input gates from ``x_t`` alone, normalised to sum
+    to one, ``h_t = f'_t h_{t-1} + i'_t h~_t`` with ``f' = f / (f + i)`` and
+    ``i' = i / (f + i)``."""
 
     def __init__(self, n_in: int, n_hidden: int):
         super().__init__()
@@ -141,9 +145,9 @@ class MinGRU(StatefulMixin, nn.Module):
     of width ``2 * n_hidden``), so the two models differ mainly in how a position learns
     about earlier ones: a minGRU cell here, attention there. Then the output layer.
 
-    Training mode runs each cell's parallel scan over the window; evaluation mode runs the
-    cells step by step (``parallel`` overrides that). The cells' last states are kept for
-    the next window, as in every stateful model of the book."""
+    Training mode runs each cell's parallel scan over the window; evaluation mode runs
+    the cells step by step (``parallel`` overrides that). The cells' last states are
+    kept for the next window, as in every stateful model of the book."""
 
     layer = MinGRULayer
 
@@ -152,8 +156,9 @@ class MinGRU(StatefulMixin, nn.Module):
         self.n_hidden = positive_int("n_hidden", n_hidden)
         self.n_layers = positive_int("n_layers", n_layers)
         self.i_h = nn.Embedding(vocab_size, n_hidden)
-        self.blocks = nn.ModuleList([Block(n_hidden, self.layer(n_hidden, n_hidden), mlp=2)
-                                     for _ in range(n_layers)])
+        self.blocks = nn.ModuleList(
+            [Block(n_hidden, self.layer(n_hidden, n_hidden), mlp=2)
+             for _ in range(n_layers)])
         self.h_o = nn.Linear(n_hidden, vocab_size)
         self.parallel: bool | None = None  # None: parallel when training
 
@@ -192,10 +197,13 @@ class CausalTransformer(nn.Module):
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2,
                  n_heads: int = 4, context: int = 20, p: float = 0.1):
         super().__init__()
-        self.n_hidden, self.n_layers = positive_int("n_hidden", n_hidden), n_layers
-        self.n_heads, self.context = positive_int("n_heads", n_heads), positive_int("context", context)
+        self.n_hidden = positive_int("n_hidden", n_hidden)
+        self.n_layers = positive_int("n_layers", n_layers)
+        self.n_heads = positive_int("n_heads", n_heads)
+        self.context = positive_int("context", context)
         if n_hidden % n_heads:
-            raise ValueError(f"n_hidden ({n_hidden}) must be a multiple of n_heads ({n_heads})")
+            raise ValueError(f"n_hidden ({n_hidden}) must be a multiple of "
+                             f"n_heads ({n_heads})")
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.pos = nn.Embedding(context, n_hidden)
         self.blocks = nn.ModuleList([Block(n_hidden, Attention(n_hidden, n_heads), p)
@@ -210,7 +218,7 @@ class CausalTransformer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bs, T = x.shape
         n = math.ceil(T / self.context)
-        pad = n * self.context - T  # the last window's tail (never seen by earlier tokens)
+        pad = n * self.context - T  # the last window's tail (no earlier token sees it)
         x = F.pad(x, (0, pad)).view(bs * n, self.context)  # (B * windows, context)
         res = self.drop(self.i_h(x) + self.pos.weight)  # (B * windows, context, H)
         for block in self.blocks:
@@ -240,8 +248,8 @@ class Attention(nn.Module):
 
 class Block(nn.Module):
     """A pre-norm residual block: ``x + mixer(ln1(x))``, then ``x + mlp(ln2(x))``. The
-    mixer (attention, or a minGRU/minLSTM cell) is what lets a position read earlier ones;
-    the MLP (width ``mlp * n_hidden``, ReLU) works on each position alone."""
+    mixer (attention, or a minGRU/minLSTM cell) is what lets a position read earlier
+    ones; the MLP (width ``mlp * n_hidden``, ReLU) works on each position alone."""
 
     def __init__(self, n_hidden: int, mixer: nn.Module, p: float = 0.0, mlp: int = 4):
         super().__init__()
@@ -260,7 +268,8 @@ class Block(nn.Module):
 
 
 MIXERS = ("gru", "mingru", "attention")
-"""The three ways a position learns about earlier ones that :func:`length_costs` times."""
+"""The three ways for a position to learn about earlier ones that :func:`length_costs`
+times."""
 
 
 def _mixer(kind: str, n_hidden: int) -> nn.Module:
@@ -277,15 +286,16 @@ def length_costs(lengths=(16, 64, 256, 1024, 4096), batch: int = 1, n_hidden: in
                  repeats: int = 3, device: str | torch.device = "cpu",
                  mixers=MIXERS, budget: float = 0.5) -> list[dict]:
     """Forward-and-backward time per token of one layer of each mixer as the sequence
-    grows: ``gru`` (``nn.GRU``, one step after another), ``mingru`` (:class:`MinGRULayer`
-    with :func:`parallel_scan`) and ``attention`` (:class:`Attention`, 4 heads, causal).
+    grows: ``gru`` (``nn.GRU``, one step after another), ``mingru``
+    (:class:`MinGRULayer` with :func:`parallel_scan`) and ``attention``
+    (:class:`Attention`, 4 heads, causal).
 
     Each mixer runs once untimed (a warm-up), then each length up to ``repeats`` times,
     fewer once a run takes over ``budget`` seconds; one row each with ``mixer``,
     ``length``, ``seconds`` (the fastest run: other work on the machine only slows a run
-    down), ``per_token`` (seconds / (batch * length)) and ``steps``: how many steps must run
-    one after another (``length`` for the GRU, ``ceil(log2(length))`` rounds for the scan,
-    1 for attention)."""
+    down), ``per_token`` (seconds / (batch * length)) and ``steps``: how many steps
+    must run one after another (``length`` for the GRU, ``ceil(log2(length))`` rounds
+    for the scan, 1 for attention)."""
     import time
 
     batch, n_hidden = positive_int("batch", batch), positive_int("n_hidden", n_hidden)
@@ -300,7 +310,8 @@ def length_costs(lengths=(16, 64, 256, 1024, 4096), batch: int = 1, n_hidden: in
         layer = _mixer(kind, n_hidden).to(device)
 
         def run(n: int, layer: nn.Module = layer) -> float:
-            x = torch.randn(batch, n, n_hidden, generator=gen).to(device).requires_grad_()
+            x = torch.randn(batch, n, n_hidden, generator=gen).to(device)
+            x.requires_grad_()
             sync()
             start = time.perf_counter()
             out = layer(x)
