@@ -29,6 +29,7 @@ from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
 from .generation import count_table
 from .learner import History, Learner, Reporter, SilentReporter, default_reporter, set_seed
+from .modern import CausalTransformer, MinGRU, MinLSTM
 from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
 __all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare",
@@ -86,6 +87,10 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            wd=0.1, reference=0.869, reference_source=_FASTBOOK),
     Recipe("copy_gru", "GRU + copy head", CopyGRU, bptt=20, epochs=16, lr=1e-2,
            reference=None),
+    Recipe("mingru", "2-layer minGRU", MinGRU, bptt=20, epochs=8, lr=1e-2),
+    Recipe("minlstm", "2-layer minLSTM", MinLSTM, bptt=20, epochs=8, lr=1e-2),
+    Recipe("transformer", "causal transformer", CausalTransformer, bptt=20, epochs=8, lr=3e-3,
+           model_kwargs={"context": 20}),
 ]}
 
 

@@ -26,6 +26,7 @@ from torch import nn
 from .checks import positive_int
 from .data import VALID_RANGE, Vocab, load_human_numbers, number_to_words
 from .learner import Learner
+from .models import StatefulMixin
 
 __all__ = ["generate", "counting_prompt", "numbers_counted", "count_table",
            "valid_count_rate", "next_word_probs", "COUNT_STARTS"]
@@ -47,10 +48,12 @@ def _model_and_window(learn_or_model: Learner | nn.Module, window: int | None
     else:
         raise ValueError(f"generate needs a Learner or a model (nn.Module), "
                          f"got {type(learn_or_model).__name__}")
-    if callable(getattr(model, "reset", None)):
+    if isinstance(model, StatefulMixin):  # it keeps its state: it reads each word once
         return model, None
+    if window is None:  # a transformer knows its context
+        window = getattr(model, "context", None)
     if window is None:
-        raise ValueError("a model without a kept state (no reset()) reads a fixed "
+        raise ValueError("a model without a kept state reads a fixed "
                          "window of words: pass a Learner, or window=<its bptt>")
     return model, positive_int("window", window)
 
@@ -102,7 +105,8 @@ def generate(learn_or_model: Learner | nn.Module, prompt: str, n_words: int,
     ``temperature=0`` takes the likeliest word each time (greedy); above 0 each word is
     drawn from ``softmax(logits / temperature)`` with a generator seeded by ``seed``, so
     the same call writes the same words. ``vocab``: default the book's; ``window``: the
-    words a model without a kept state reads (default: the learner's ``bptt``).
+    words a model without a kept state reads (default: the learner's ``bptt``, or the
+    model's ``context``).
     """
     vocab = vocab if vocab is not None else load_human_numbers().vocab
     n_words = positive_int("n_words", n_words)

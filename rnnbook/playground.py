@@ -20,8 +20,9 @@ as a graph. The file format is a small JSON header and raw little-endian float32
 - 8 bytes ``RNNBPG01``, a little-endian uint32 ``n``, ``n`` bytes of UTF-8 JSON (padded with
   spaces so the weights start at a multiple of 4), then the float32 weights;
 - the header gives ``key``, ``class``, ``arch`` (``cell``: ``rnn``/``gru``/``lstm``,
-  ``n_layers``, ``n_hidden``, ``vocab_size``, ``norm``, ``copy``: ``mem_len`` and ``d_key``
-  or null), ``vocab``, ``recipe`` (its settings, if ``key`` is one of the book's recipes),
+  ``mingru``/``minlstm`` or ``transformer``, ``n_layers``, ``n_hidden``, ``vocab_size``,
+  ``norm``, ``copy``: ``mem_len`` and ``d_key`` or null; a transformer adds ``n_heads``
+  and ``context``), ``vocab``, ``recipe`` (its settings, if ``key`` is one of the book's recipes),
   ``seed``, ``accuracy``, ``tensors`` (name, shape, offset in floats) and ``aliases`` (tied
   weights, stored once).
 """
@@ -43,6 +44,7 @@ from .copy_gru import CopyGRU
 from .data import Vocab, load_human_numbers
 from .experiments import RECIPES
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
+from .modern import CausalTransformer, MinGRU, MinLSTM
 
 __all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
            "Playground"]
@@ -60,6 +62,9 @@ SUPPORTED: dict[type, tuple[str, str | None]] = {
     LSTM2: ("lstm", None),
     RegularizedLSTM: ("lstm", None),
     CopyGRU: ("gru", None),
+    MinGRU: ("mingru", None),
+    MinLSTM: ("minlstm", None),
+    CausalTransformer: ("transformer", None),
 }
 _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
@@ -69,7 +74,9 @@ def _model_of(learn_or_model) -> nn.Module:
     if type(model) not in SUPPORTED:
         names = ", ".join(c.__name__ for c in SUPPORTED)
         raise ValueError(f"the playground runs {names}; got {type(model).__name__}")
-    rnn = model.rnn
+    rnn = getattr(model, "rnn", None)
+    if rnn is None:  # the chapter "RNNs today"'s models: written by hand, nothing to check
+        return model
     if rnn.bidirectional or not rnn.bias or not rnn.batch_first or getattr(rnn, "proj_size", 0):
         raise ValueError("the playground runs one-directional, batch-first recurrent layers "
                          "with biases and no projection")
@@ -80,8 +87,13 @@ def _model_of(learn_or_model) -> nn.Module:
 
 def _arch(model: nn.Module) -> dict:
     cell, norm = SUPPORTED[type(model)]
-    arch = {"cell": cell, "n_layers": model.rnn.num_layers, "n_hidden": model.rnn.hidden_size,
+    rnn = getattr(model, "rnn", None)
+    n_layers, n_hidden = ((rnn.num_layers, rnn.hidden_size) if rnn is not None
+                          else (model.n_layers, model.n_hidden))
+    arch = {"cell": cell, "n_layers": n_layers, "n_hidden": n_hidden,
             "vocab_size": model.i_h.num_embeddings, "norm": norm, "copy": None}
+    if isinstance(model, CausalTransformer):
+        arch.update(n_heads=model.n_heads, context=model.context)
     if norm == "bn":
         arch["bn_eps"] = model.bn.eps
     if isinstance(model, CopyGRU):
@@ -202,6 +214,8 @@ def load_model(source: str | Path | bytes) -> tuple[nn.Module, Vocab, dict]:
     kwargs = {"n_hidden": arch["n_hidden"]}
     if header["class"] != "StatefulRNN":
         kwargs["n_layers"] = arch["n_layers"]
+    if arch["cell"] == "transformer":
+        kwargs.update(n_heads=arch["n_heads"], context=arch["context"])
     if arch["copy"]:
         kwargs.update(arch["copy"])
     model = classes[header["class"]](arch["vocab_size"], **kwargs)
@@ -234,16 +248,21 @@ def predict(model: nn.Module, tokens: list[str], vocab: Vocab, k: int = 3) -> di
     if not tokens:
         raise ValueError("predict needs at least one token")
     outputs = []
-    hook = model.rnn.register_forward_hook(lambda mod, inp, out: outputs.append(out[0]))
+    rnn = getattr(model, "rnn", None)  # else the model keeps its top layer in model.hidden
+    hook = rnn.register_forward_hook(lambda mod, inp, out: outputs.append(out[0])) if rnn else None
     was_training = model.training
     try:
         model.eval()
-        model.reset()
+        reset = getattr(model, "reset", lambda: None)  # a stateless model has none
+        reset()
         device = next(model.parameters()).device
         out = model(vocab.numericalize(tokens)[None].to(device))[0]
+        if hook is None:
+            outputs.append(model.hidden)
     finally:
-        hook.remove()
-        model.reset()
+        if hook is not None:
+            hook.remove()
+        reset()
         model.train(was_training)
     probs = torch.softmax(out.float(), -1).cpu()
     values, ids = probs.topk(k, -1)

@@ -3,11 +3,12 @@
 Usage: ``python -m sitecheck.playground [_build/html] [--shots DIR] [--plain book/data]``
 
 - For every model in ``_static/playground/models/index.json`` (and at least ``rnn``, ``gru2``,
-  ``lstm2_reg``, ``copy_gru``), ``window.rnnbookPlayground.run(key, text)`` on the playground
-  page gives the same top-3 words as PyTorch (``rnnbook.playground.predict`` on the model
-  rebuilt from the same file) and probabilities and hidden states within 1e-4. Two words whose
-  PyTorch probabilities differ by less than 1e-6 (float32 rounding, at probabilities near
-  zero) may come in either order; such ties are counted and printed.
+  ``lstm2_reg``, ``copy_gru``, ``mingru``, ``transformer``),
+  ``window.rnnbookPlayground.run(key, text)`` on the playground page gives the same top-3
+  words as PyTorch (``rnnbook.playground.predict`` on the model rebuilt from the same file)
+  and probabilities and hidden states within 1e-4. Two words whose PyTorch probabilities
+  differ by less than 1e-6 (float32 rounding, at probabilities near zero) may come in either
+  order; such ties are counted and printed.
 - On the counting stretch 8101..8160 written out, ``copy_gru`` predicts at least 95% of the
   next words right, and ``gru2`` gets the thousands digit after "," wrong at least a quarter
   of the time (the failure the errors chapter is about); both are printed.
@@ -36,9 +37,9 @@ from urllib.parse import unquote, urlsplit
 from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
-REQUIRED = ("rnn", "gru2", "lstm2_reg", "copy_gru")
+REQUIRED = ("rnn", "gru2", "lstm2_reg", "copy_gru", "mingru", "transformer")
 PAGE = "book/playground"
-EMBEDDED = ("book/errors", "book/stronger")
+EMBEDDED = ("book/errors", "book/stronger", "book/today")
 BUDGET = 2_000_000  # bytes the playground page may weigh more than a plain chapter
 TOL = 1e-4
 TIE = 1e-6

@@ -3,8 +3,9 @@
  * A plain script, no library: it reads a model file written by rnnbook.playground.export_model
  * (a JSON header and float32 weights; see that module's docstring for the format and for why
  * no inference library is used), runs the forward pass of the book's recurrent models (nn.RNN,
- * GRU and LSTM layers, batchnorm, the copy head of CopyGRU) in double precision, and draws the
- * view into every <div class="rnnbook-playground"> on the page.
+ * GRU and LSTM layers, batchnorm, the copy head of CopyGRU, minGRU and minLSTM layers) and of
+ * its small causal transformer in double precision, and draws the view into every
+ * <div class="rnnbook-playground"> on the page.
  *
  * Stable entry points: await window.rnnbookPlayground.run(modelKey, text) returns
  * {tokens, predictions, top, hidden}; await window.rnnbookPlayground.generate(modelKey, prompt,
@@ -104,18 +105,21 @@
 
   function prepare(header, W) {
     const a = header.arch, H = a.n_hidden, V = a.vocab_size;
-    const gates = { rnn: 1, gru: 3, lstm: 4 }[a.cell];
-    if (!gates) throw new Error("unknown recurrent cell " + a.cell);
+    const gates = { rnn: 1, gru: 3, lstm: 4, mingru: 0, minlstm: 0, transformer: 0 }[a.cell];
+    if (gates === undefined) throw new Error("unknown recurrent cell " + a.cell);
     const emb = need(W, "i_h.weight"), E = emb.length / V;
     const m = { header, arch: a, H, V, E, emb, gates, vocab: header.vocab, layers: [] };
     m.stoi = new Map(header.vocab.map((w, i) => [w, i]));
-    for (let l = 0; l < a.n_layers; l++) {
+    m.ho = { w: need(W, "h_o.weight"), b: need(W, "h_o.bias") };
+    if (a.cell === "transformer") return prepareTransformer(m, W);
+    m.min = a.cell === "mingru" || a.cell === "minlstm";
+    for (let l = 0; l < a.n_layers && m.min; l++) m.layers.push(prepareMin(m, W, l));
+    for (let l = 0; l < a.n_layers && !m.min; l++) {
       m.layers.push({
         wih: need(W, "rnn.weight_ih_l" + l), whh: need(W, "rnn.weight_hh_l" + l),
         bih: need(W, "rnn.bias_ih_l" + l), bhh: need(W, "rnn.bias_hh_l" + l), inDim: l ? H : E,
       });
     }
-    m.ho = { w: need(W, "h_o.weight"), b: need(W, "h_o.bias") };
     if (a.norm === "bn") {
       const mean = need(W, "bn.running_mean"), v = need(W, "bn.running_var");
       const w = need(W, "bn.weight"), b = need(W, "bn.bias");
@@ -257,6 +261,7 @@
   }
 
   function step(m, id, state) {
+    if (m.min) return minBlocks(m, id, state);
     let x = m.emb.subarray(id * m.E, (id + 1) * m.E);
     const next = [];
     for (let l = 0; l < m.layers.length; l++) {
@@ -329,16 +334,156 @@
   }
 
   function forward(m, ids) {
+    if (m.blocks) return transformerForward(m, ids);
     let state = zeroState(m);
     const states = [], probs = [], hidden = [], attn = [], gate = [];
     for (let t = 0; t < ids.length; t++) {
       state = step(m, ids[t], state);
       states.push(state);
       const res = state[state.length - 1].h;
-      const r = readout(m, ids, t, res);
+      const r = readout(m, ids, t, state.out || res); // a min model's output reads its blocks'
       probs.push(r.probs); hidden.push(res); attn.push(r.attn); gate.push(r.gate);
     }
     return { states, probs, hidden, attn, gate };
+  }
+
+  // ------------------------------------------------------------------ minGRU and minLSTM
+  // rnnbook.modern.MinGRULayer and MinLSTMLayer, run step by step as in evaluation mode: the
+  // gates read the input alone, h = a * h + b with a and b from x.
+  const softplus = (v) => (v > 20 ? v : Math.log1p(Math.exp(v))); // PyTorch's threshold
+  const gPos = (v) => (v >= 0 ? v + 0.5 : sigmoid(v)); // modern.g: keeps h positive
+
+  // A block (rnnbook.modern.Block): x + cell(ln1(x)), then x + mlp(ln2(x)).
+  function prepareMin(m, W, l) {
+    const p = "blocks." + l + ".", L = blockWeights(W, p);
+    L.inDim = m.H;
+    for (const name of m.arch.cell === "mingru" ? ["z", "h"] : ["f", "i", "h"]) {
+      L[name] = { w: need(W, p + "mixer.lin_" + name + ".weight"), b: need(W, p + "mixer.lin_" + name + ".bias") };
+    }
+    return L;
+  }
+
+  function minBlocks(m, id, state) {
+    let x = Float64Array.from(m.emb.subarray(id * m.E, (id + 1) * m.E));
+    const next = [];
+    for (let l = 0; l < m.layers.length; l++) {
+      const L = m.layers[l];
+      const st = minStep(m, L, layerNorm(x, L.ln1w, L.ln1b, LN_EPS), state[l]);
+      next.push(st);
+      for (let i = 0; i < m.H; i++) x[i] += st.h[i];
+      x = feedForward(m, L, x);
+    }
+    next.out = x; // what the output layer reads
+    return next;
+  }
+
+  function minStep(m, L, x, st) {
+    const H = m.H, lin = (q) => linear(q.w, q.b, x, L.inDim, H, new Float64Array(H));
+    const cand = lin(L.h), h = new Float64Array(H);
+    if (m.arch.cell === "mingru") {
+      const z = lin(L.z);
+      for (let i = 0; i < H; i++) {
+        const zi = sigmoid(z[i]);
+        h[i] = (1 - zi) * st.h[i] + zi * gPos(cand[i]);
+      }
+    } else {
+      const f = lin(L.f), ig = lin(L.i);
+      for (let i = 0; i < H; i++) {
+        const diff = softplus(-f[i]) - softplus(-ig[i]); // log f - log i
+        h[i] = sigmoid(-diff) * st.h[i] + sigmoid(diff) * gPos(cand[i]);
+      }
+    }
+    return { h, c: null };
+  }
+
+  // ------------------------------------------------------------------ the causal transformer
+  // rnnbook.modern.CausalTransformer: pre-norm blocks (causal multi-head attention, a ReLU
+  // MLP), a final LayerNorm; each window of `context` words is read from scratch.
+  const LN_EPS = 1e-5; // nn.LayerNorm's default, which the models use
+
+  function blockWeights(W, p) {
+    const get = (n) => need(W, p + n);
+    return {
+      ln1w: get("ln1.weight"), ln1b: get("ln1.bias"), ln2w: get("ln2.weight"), ln2b: get("ln2.bias"),
+      fc1w: get("mlp.0.weight"), fc1b: get("mlp.0.bias"), fc2w: get("mlp.2.weight"), fc2b: get("mlp.2.bias"),
+    };
+  }
+
+  // x + mlp(ln2(x)), the MLP (its width read from its weights) with a ReLU
+  function feedForward(m, B, x) {
+    const H = m.H, Wd = B.fc1b.length;
+    const u = linear(B.fc1w, B.fc1b, layerNorm(x, B.ln2w, B.ln2b, LN_EPS), H, Wd, new Float64Array(Wd));
+    for (let i = 0; i < u.length; i++) u[i] = Math.max(0, u[i]);
+    const v = linear(B.fc2w, B.fc2b, u, Wd, H, new Float64Array(H));
+    for (let i = 0; i < H; i++) v[i] += x[i];
+    return v;
+  }
+
+  function prepareTransformer(m, W) {
+    m.pos = need(W, "pos.weight");
+    m.blocks = [];
+    for (let l = 0; l < m.arch.n_layers; l++) {
+      const p = "blocks." + l + ".", B = blockWeights(W, p);
+      B.qkvw = need(W, p + "mixer.qkv.weight"); B.qkvb = need(W, p + "mixer.qkv.bias");
+      B.projw = need(W, p + "mixer.proj.weight"); B.projb = need(W, p + "mixer.proj.bias");
+      m.blocks.push(B);
+    }
+    m.lnw = need(W, "norm.weight"); m.lnb = need(W, "norm.bias");
+    return m;
+  }
+
+  function layerNorm(x, w, b, eps) {
+    let mean = 0, v = 0;
+    for (const u of x) mean += u;
+    mean /= x.length;
+    for (const u of x) v += (u - mean) * (u - mean);
+    const inv = 1 / Math.sqrt(v / x.length + eps), y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) y[i] = (x[i] - mean) * inv * w[i] + b[i];
+    return y;
+  }
+
+  // One window (ids, at most `context` words, position 0 first): each position attends to
+  // the positions up to itself. Returns the next-word probabilities and the final states.
+  function transformerWindow(m, ids) {
+    const H = m.H, nh = m.arch.n_heads, d = H / nh, eps = LN_EPS;
+    let xs = ids.map((id, t) => {
+      const x = new Float64Array(H);
+      for (let i = 0; i < H; i++) x[i] = m.emb[id * m.E + i] + m.pos[t * H + i];
+      return x;
+    });
+    for (const B of m.blocks) {
+      const qkv = xs.map((x) => linear(B.qkvw, B.qkvb, layerNorm(x, B.ln1w, B.ln1b, eps), H, 3 * H, new Float64Array(3 * H)));
+      xs = xs.map((x, t) => {
+        const att = new Float64Array(H), w = new Float64Array(t + 1);
+        for (let hd = 0; hd < nh; hd++) {
+          const o = hd * d;
+          let mx = -Infinity, z = 0;
+          for (let s = 0; s <= t; s++) {
+            let dot = 0;
+            for (let i = 0; i < d; i++) dot += qkv[t][o + i] * qkv[s][H + o + i];
+            w[s] = dot / Math.sqrt(d);
+            mx = Math.max(mx, w[s]);
+          }
+          for (let s = 0; s <= t; s++) { w[s] = Math.exp(w[s] - mx); z += w[s]; }
+          for (let s = 0; s <= t; s++) for (let i = 0; i < d; i++) att[o + i] += (w[s] / z) * qkv[s][2 * H + o + i];
+        }
+        const y = linear(B.projw, B.projb, att, H, H, new Float64Array(H));
+        for (let i = 0; i < H; i++) y[i] += x[i];
+        return feedForward(m, B, y);
+      });
+    }
+    const hidden = xs.map((x) => layerNorm(x, m.lnw, m.lnb, eps));
+    const probs = hidden.map((h) => softmaxInPlace(linear(m.ho.w, m.ho.b, h, H, m.V, new Float64Array(m.V))));
+    return { probs, hidden };
+  }
+
+  function transformerForward(m, ids) {
+    const probs = [], hidden = [], C = m.arch.context;
+    for (let s = 0; s < ids.length; s += C) {
+      const r = transformerWindow(m, ids.slice(s, s + C));
+      probs.push(...r.probs); hidden.push(...r.hidden);
+    }
+    return { states: null, probs, hidden, attn: ids.map(() => null), gate: ids.map(() => null) };
   }
 
   function argmax(v) { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b; }
@@ -352,13 +497,20 @@
   function explain(m, ids, base, t) {
     const target = argmax(base.probs[t]), p0 = base.probs[t][target], unk = m.stoi.get(UNK) || 0;
     const rows = [];
+    const start = m.blocks ? t - (t % m.arch.context) : 0; // a transformer sees its window only
     for (let s = Math.max(0, t - EXPLAIN_BACK + 1); s <= t; s++) {
-      if (ids[s] === unk) { rows.push({ pos: s, delta: 0 }); continue; }
+      if (ids[s] === unk || s < start) { rows.push({ pos: s, delta: 0 }); continue; }
+      if (m.blocks) {
+        const changed = ids.slice(start, t + 1);
+        changed[s - start] = unk;
+        rows.push({ pos: s, delta: p0 - transformerWindow(m, changed).probs[t - start][target] });
+        continue;
+      }
       const changed = ids.slice(0, t + 1);
       changed[s] = unk;
       let state = s > 0 ? base.states[s - 1] : zeroState(m);
       for (let u = s; u <= t; u++) state = step(m, changed[u], state);
-      const p = readout(m, changed, t, state[state.length - 1].h).probs[target];
+      const p = readout(m, changed, t, state.out || state[state.length - 1].h).probs[target];
       rows.push({ pos: s, delta: p0 - p });
     }
     return { target, p0, rows };
@@ -418,14 +570,26 @@
 
   // The model reads the prompt ids from an empty state, then writes nWords, feeding each back.
   function continueIds(m, ids, nWords, temperature, seed) {
-    let state = zeroState(m);
-    for (const id of ids) state = step(m, id, state);
+    // rnnbook.generate: a stateful model reads each new word into its state; a transformer
+    // reads the last window of words (its context) again each time.
     const all = ids.slice(), out = [], rand = seededRandom(seed);
+    let state = null;
+    if (!m.blocks) {
+      state = zeroState(m);
+      for (const id of ids) state = step(m, id, state);
+    }
+    const nextProbs = () => {
+      if (m.blocks) {
+        const window = all.slice(-m.arch.context);
+        return transformerWindow(m, window).probs[window.length - 1];
+      }
+      return readout(m, all, all.length - 1, state.out || state[state.length - 1].h).probs;
+    };
     for (let k = 0; k < nWords; k++) {
-      const p = readout(m, all, all.length - 1, state[state.length - 1].h).probs;
+      const p = nextProbs();
       const w = temperature === 0 ? argmax(p) : drawWord(p, temperature, rand);
       out.push(w); all.push(w);
-      state = step(m, w, state);
+      if (!m.blocks) state = step(m, w, state);
     }
     return out;
   }
@@ -500,7 +664,8 @@
     const parts = [];
     parts.push("<strong>" + esc(h.key) + "</strong>: " + esc(h.title) + " (" + esc(h.class) + ", " +
       a.n_layers + " layer" + (a.n_layers > 1 ? "s" : "") + " of " + a.n_hidden + " units" +
-      (a.copy ? ", copy head over the last " + a.copy.mem_len + " words" : "") + ")");
+      (a.copy ? ", copy head over the last " + a.copy.mem_len + " words" : "") +
+      (a.cell === "transformer" ? ", " + a.n_heads + " heads, context " + a.context + " words" : "") + ")");
     if (r) parts.push("recipe " + esc(r.key) + ": " + r.epochs + " epochs, lr " + r.lr + ", batch size " + r.bs + ", bptt " + r.bptt);
     if (h.seed !== null && h.seed !== undefined) parts.push("seed " + h.seed);
     if (h.accuracy !== null && h.accuracy !== undefined) parts.push("validation accuracy " + h.accuracy.toFixed(3));
