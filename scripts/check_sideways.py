@@ -72,6 +72,10 @@ MEASURE = """() => {
 }"""
 
 
+def _a(kind: str) -> str:
+    return "an output" if kind == "output" else "a code"
+
+
 def measure(page, output_lexers: list[str]) -> list[dict]:
     """The code and output blocks of the open page at its current width (see MEASURE)."""
     page.wait_for_timeout(50)  # one frame for the layout to follow a resize
@@ -97,7 +101,7 @@ def check(site: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS,
                 blocks = measure(page, sorted(OUTPUT_LEXERS))
                 for b in blocks:
                     if b["hidden"]:
-                        problems.append(f"{name} at {width} px: a {b['kind']} block stays hidden "
+                        problems.append(f"{name} at {width} px: {_a(b['kind'])} block stays hidden "
                                         "(folded in a way the check cannot open)")
                         continue
                     found[width][b["kind"]][1] += 1
@@ -108,7 +112,7 @@ def check(site: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS,
                         if b["scrolls"]:
                             found[width][b["kind"]][0] += 1
                         if b["cut"]:
-                            problems.append(f"{name} at {width} px: a {b['kind']} block is cut off "
+                            problems.append(f"{name} at {width} px: {_a(b['kind'])} block is cut off "
                                             f"without a scroll bar: {b['text']}")
                         elif b["kind"] == "code":
                             problems.append(f"{name} at {width} px: a code block scrolls "
