@@ -7,7 +7,7 @@ Code is every highlighted block but printed output: cell inputs, the package sou
 may scroll sideways at these widths. Output is a cell's printed text (``highlight-myst-ansi``),
 any other ``<pre>`` inside a cell's output (a widget's text), and the tables a cell shows; at
 most ``--max-output`` of those may scroll (0: the site wraps printed lines that are longer than
-the column, see ``book/_static/code.css``). Nothing may be cut off: a block wider than its box
+the column, see ``book/_static/layout.css``). Nothing may be cut off: a block wider than its box
 without a scroll bar to reach the rest fails at any width. Folded content (a hidden cell, an
 exercise's solution) is opened first, so it is measured as a reader who opens it would see it.
 
@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 
 from browser import open_browser, serve
-from check_site import toc_pages
+from check_a11y import ALL_WIDGETS_SHOWN, OUTPUT_LEXERS
+from check_site import WIDGET_STATE, toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (1280, 1366, 1920)
@@ -36,8 +37,6 @@ MAX_OUTPUT = 0
 UNFOLD = """() => {
   document.querySelectorAll('details').forEach(d => { d.open = true; });
   document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
-  document.querySelectorAll('.dropdown .toggle-details__container, .toggle.dropdown')
-    .forEach(e => e.classList.remove('toggle-hidden'));
 }"""
 
 # Every code and output block of the article, with whether it scrolls sideways or is cut off.
@@ -87,14 +86,14 @@ def check(site: Path, pages: list[str], widths: tuple[int, ...] = WIDTHS,
     """Measure every page at every width; returns (problems, counts) where counts[width] is
     ``{"code": (scrolling, total), "output": (scrolling, total)}``. Prints each block that
     scrolls or is cut off, and a table per width."""
-    from check_a11y import OUTPUT_LEXERS
-
     problems: list[str] = []
     found: dict[int, dict[str, list[int]]] = {w: {"code": [0, 0], "output": [0, 0]} for w in widths}
     with serve(site) as base, open_browser(chromium) as browser:
         page = browser.new_page(viewport={"width": widths[0], "height": 900})
         for name in pages:
             page.goto(f"{base}/{name}.html", wait_until="load")
+            if WIDGET_STATE in (site / f"{name}.html").read_text(encoding="utf-8"):
+                page.wait_for_function(ALL_WIDGETS_SHOWN, timeout=20000, polling=200)
             page.evaluate(UNFOLD)
             for width in widths:
                 page.set_viewport_size({"width": width, "height": 900})
