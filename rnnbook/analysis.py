@@ -5,8 +5,6 @@
 - :func:`error_breakdown` counts a trained learner's validation errors per slot of the target
   and per (previous token, target) pair; :func:`breakdown` does the same from predictions;
 - :func:`plot_error_breakdown` draws one or two breakdowns side by side;
-- :func:`ceiling`: the best accuracy any predictor can reach when each validation row starts
-  from an empty state, and where its unavoidable errors sit;
 - :func:`state_projection` runs a GRU-like model over a stretch of the stream, keeps its
   hidden states and projects them to 2-D (PCA); :func:`plot_state_projection` draws them,
   coloured by slot.
@@ -23,7 +21,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from .data import BOS, ONES, TENS, Vocab, _positive_int, load_human_numbers
+from .data import BOS, ONES, TENS, Vocab, load_human_numbers
 from .learner import Learner
 
 __all__ = [
@@ -34,7 +32,6 @@ __all__ = [
     "plot_error_breakdown",
     "state_projection",
     "plot_state_projection",
-    "ceiling",
 ]
 
 SLOTS = ("thousands", "thousand", "hundreds", "hundred", "tens", "units", ",", "xxbos")
@@ -240,61 +237,3 @@ def plot_state_projection(projection: dict, title: str = "", figsize: tuple[floa
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64,
-            window: int | None = None, last_only: bool = False) -> dict:
-    """The best accuracy any predictor can reach on ``stream`` cut into ``rows`` rows.
-
-    The stream is cut as :class:`~rnnbook.data.LMLoader` cuts it (``rows`` rows of
-    ``(len - 1) // rows`` tokens, the rest dropped), and each row is read from an empty
-    state. The predictor knows the whole stream, but not where it is in it: at each
-    position it has seen only what the row has shown since its start, and it predicts
-    the token that most often follows that context over *every* place of the stream
-    where the context occurs. Where several tokens tie, it picks one of them at random,
-    so it is right with probability one over the number of tied tokens. Nothing that
-    sees only the row can do better on average over the places that look the same.
-
-    ``window``: the state is also emptied every ``window`` tokens (a model that does
-    not keep its state between batches); ``last_only``: only the last position of each
-    window is scored (a model that reads ``window`` tokens and predicts the next; the
-    rows are then trimmed to whole windows, as ``drop_last`` does).
-
-    Returns ``accuracy``, ``tokens`` (scored), ``ties`` (scored positions with a tie)
-    and ``right``: a (rows, scored positions per row) tensor of the chance that the
-    best predictor is right there, to find where the unavoidable errors sit.
-    """
-    stream = torch.as_tensor(stream).flatten().long()
-    rows = _positive_int("rows", rows)
-    if window is not None:
-        window = _positive_int("window", window)
-    elif last_only:
-        raise ValueError("last_only=True needs a window: the tokens the model reads")
-    row_len = (len(stream) - 1) // rows
-    if last_only:
-        row_len -= row_len % window
-    if row_len < 1:
-        raise ValueError(f"{len(stream)} tokens are too short for {rows} rows")
-    places, follows = stream[:-1], stream[1:]  # every place that has a next token
-    vocab_size = int(stream.max()) + 1
-    right, ties = [], 0
-    for r in range(rows):
-        start, cand, row = r * row_len, None, []
-        for t in range(row_len):
-            token = stream[start + t]
-            if cand is None or (window is not None and t % window == 0):
-                cand = torch.nonzero(places == token).flatten()  # the context's ends
-            else:  # the context grows by one token: keep the places where it goes on
-                cand = cand[cand + 1 < len(places)] + 1
-                cand = cand[places[cand] == token]
-            if last_only and t % window != window - 1:
-                continue
-            counts = torch.bincount(follows[cand], minlength=vocab_size)
-            best = counts == counts.max()
-            ties += int(best.sum()) > 1
-            target = stream[start + t + 1]
-            row.append(1.0 / int(best.sum()) if best[target] else 0.0)
-        right.append(row)
-    right = torch.tensor(right, dtype=torch.float64)
-    return {"accuracy": right.mean().item(), "tokens": right.numel(), "ties": ties,
-            "right": right}

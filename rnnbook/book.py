@@ -10,14 +10,17 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import os
 import platform
+import shutil
+import subprocess
 
 import torch
 
 from . import __version__
 from .learner import default_device, set_seed
 
-__all__ = ["setup", "show_source", "glue", "describe_device"]
+__all__ = ["setup", "show_source", "glue", "describe_device", "build_machine", "describe_machine"]
 
 
 def describe_device(device: torch.device) -> str:
@@ -27,6 +30,60 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cpu":
         return f"cpu ({platform.machine()}, {torch.get_num_threads()} threads)"
     return device.type
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (from ``/proc/cpuinfo`` on Linux), else the architecture."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.lower().startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def _nvidia_driver() -> str | None:
+    """The NVIDIA driver's version, as ``nvidia-smi`` reports it; None without one."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return None
+    try:
+        out = subprocess.run([smi, "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.strip().splitlines()[0].strip() if out.strip() else None
+
+
+def build_machine() -> dict[str, str | None]:
+    """What the chapters run on here: the device ``setup()`` picks (``device``: cuda, mps or
+    cpu) and its ``name``; for a GPU its ``driver`` and ``cuda`` versions, for a CPU its
+    ``cores`` (else None); the ``torch`` and ``python`` versions. The book's build report shows
+    it and every page's footer names it (the build report page introduces it)."""
+    device = default_device()
+    machine: dict[str, str | None] = {"device": device.type, "name": None, "driver": None,
+                                      "cuda": None, "cores": None, "torch": torch.__version__,
+                                      "python": platform.python_version()}
+    if device.type == "cuda":
+        machine.update(name=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
+                       driver=_nvidia_driver())
+    elif device.type == "mps":
+        machine["name"] = f"Apple silicon ({platform.machine()})"
+    else:
+        machine.update(name=_cpu_name(), cores=str(os.cpu_count() or "?"))
+    return machine
+
+
+def describe_machine(machine: dict[str, str | None]) -> str:
+    """One line for :func:`build_machine`'s answer: "a GPU, NVIDIA H200 (driver 570.86.15,
+    CUDA 12.8), with torch 2.13.0+cu128" or "a CPU, AMD EPYC 7B13 (2 cores), with torch ..."."""
+    if machine["device"] == "cuda":
+        what = (f"a GPU, {machine['name']} (driver {machine['driver'] or 'unknown'}, "
+                f"CUDA {machine['cuda'] or 'unknown'})")
+    elif machine["device"] == "mps":
+        what = f"a GPU, {machine['name']} (MPS)"
+    else:
+        what = f"a CPU, {machine['name']} ({machine['cores']} cores)"
+    return f"{what}, with torch {machine['torch']}"
 
 
 def setup(seed: int = 0, device: str | torch.device | None = None, threads: int | None = 1) -> torch.device:

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .analysis import ceiling
 from .data import load_human_numbers
-from .experiments import RECIPES, VALID_ROWS, compare, train
+from .experiments import RECIPES, compare, format_row, train
 from .learner import TextReporter, default_device
+from .yardstick import VALID_ROWS, ceiling, loss_floor
 
 
 def _positive(kind):
@@ -64,24 +64,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def format_table(rows: Sequence[dict]) -> str:
     """The rows of :func:`rnnbook.experiments.compare` as an aligned text table: accuracy at
-    64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points."""
+    64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points, the
+    perplexity at 64 rows and its floor, and the numbers counted (mean)."""
     lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
-             f"{'reference':>10} {'s/epoch':>8}  device"]
-    for r in rows:
-        ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
-        sd = r["accuracy_sd"]
-        acc = f"{r['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001")
-        gap = 100 * (r["accuracy"] - r["ceiling"])
-        lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
-                     f"{gap:>6.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
+             f"{'perplexity':>10} {'floor':>6} {'counted':>7} {'reference':>10} {'s/epoch':>8}  device"]
+    for r in map(format_row, rows):
+        lines.append(f"{r['model']:<12} {r['accuracy']:>16} {r['one_row']:>8} {r['ceiling']:>8} "
+                     f"{r['gap']:>6} {r['perplexity']:>10} {r['perplexity_floor']:>6} "
+                     f"{r['counted']:>7} {r['reference']:>10} {r['seconds_per_epoch']:>8}  {r['device']}")
     lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
               "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
-              "(its row from the start, or only its window); gap: points from the ceiling."]
+              "(its row from the start, or only its window); gap: points from the ceiling.",
+              "perplexity: exp of the mean cross-entropy at 64 rows; floor: the lowest that predictor",
+              "reaches. counted: numbers written right in a row, greedily, after five (mean)."]
     return "\n".join(lines)
 
 
 def format_ceiling(rows: int = VALID_ROWS) -> str:
-    """The ceiling of each yardstick, for a model that keeps its state through its row."""
+    """The ceiling of each yardstick, for a model that keeps its state through its row, and
+    the loss floor of both on a line that starts with ``loss floor``."""
     valid = load_human_numbers().valid
     lines = [f"{'yardstick':<14} {'ceiling':>8} {'tokens':>7} {'errors':>7} {'ties':>5}"]
     for n in (rows, 1):
@@ -89,9 +90,17 @@ def format_ceiling(rows: int = VALID_ROWS) -> str:
         name = "one row" if n == 1 else f"{n} rows"
         errors = c["tokens"] * (1 - c["accuracy"])
         lines.append(f"{name:<14} {c['accuracy']:>8.4f} {c['tokens']:>7} {errors:>7.1f} {c['ties']:>5}")
+    floors = []
+    for n in (rows, 1):
+        f = loss_floor(valid, n)
+        name = "one row" if n == 1 else f"{n} rows"
+        floors.append(f"{name} {f['loss']:.4f} (perplexity {f['perplexity']:.4f})")
+    lines.append("loss floor     " + "; ".join(floors))
     lines += ["The best accuracy of a predictor that knows the validation text (8001..9999) but",
               "nothing of a row before its first token: at each token it predicts what most often",
-              "follows what the row has shown so far (errors: expected; a tie is a fair guess)."]
+              "follows what the row has shown so far (errors: expected; a k-way tie is right",
+              "with probability 1/k). loss floor: its lowest mean cross-entropy in nats, when it",
+              "gives how often each word follows the places that match the row so far."]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ per split, and cuts a stream into the batches a language model learns from.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from .checks import positive_int
 
 __all__ = [
     "BOS",
@@ -33,6 +36,7 @@ __all__ = [
     "load_human_numbers",
     "LMLoader",
     "show_batch",
+    "batch_text",
 ]
 
 ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -187,23 +191,26 @@ class HumanNumbers:
 
 
 def load_human_numbers(path: str | Path | None = None) -> HumanNumbers:
-    """The human-numbers data: made on the spot, or read from a folder with
-    ``train.txt`` and ``valid.txt`` (such as the course's download)."""
+    """The human-numbers data (chapter "The data"): made on the spot, or read from a folder
+    with ``train.txt`` and ``valid.txt`` (such as the course's download).
+
+    Made on the spot, it is made once per process and shared: every chapter, widget and
+    checker gets the same object, so treat its tensors as read-only."""
     if path is None:
-        train_lines, valid_lines = number_lines(TRAIN_RANGE), number_lines(VALID_RANGE)
-    else:
-        path = Path(path)
-        train_lines = read_human_numbers(path / "train.txt")
-        valid_lines = read_human_numbers(path / "valid.txt")
+        return _made_on_the_spot()
+    path = Path(path)
+    return _from_lines(read_human_numbers(path / "train.txt"), read_human_numbers(path / "valid.txt"))
+
+
+@functools.cache
+def _made_on_the_spot() -> HumanNumbers:
+    return _from_lines(number_lines(TRAIN_RANGE), number_lines(VALID_RANGE))
+
+
+def _from_lines(train_lines: list[str], valid_lines: list[str]) -> HumanNumbers:
     train_tokens, valid_tokens = tokenize(train_lines), tokenize(valid_lines)
     vocab = Vocab.from_tokens(train_tokens)
     return HumanNumbers(vocab.numericalize(train_tokens), vocab.numericalize(valid_tokens), vocab)
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
 
 
 class LMLoader:
@@ -222,7 +229,7 @@ class LMLoader:
         if stream.dim() != 1:
             raise ValueError(f"the stream must be a 1-D tensor of token ids, "
                              f"got shape {tuple(stream.shape)}")
-        self.bs, self.bptt = _positive_int("bs", bs), _positive_int("bptt", bptt)
+        self.bs, self.bptt = positive_int("bs", bs), positive_int("bptt", bptt)
         row_len = (len(stream) - 1) // bs
         if row_len < 1:
             raise ValueError(
@@ -275,3 +282,20 @@ def show_batch(x: torch.Tensor, vocab: Vocab, rows: int = 5, width: int | None =
             text = text[: width - 3] + "..."
         lines.append(f"{i:>3}  {text}")
     return "\n".join(lines)
+
+
+def batch_text(data: HumanNumbers, bs: int, bptt: int, n_batches: int = 3, rows: int = 4,
+               width: int = 100) -> str:
+    """How ``bs`` and ``bptt`` cut the validation stream (chapter "Widgets"): the loader, then
+    the first ``rows`` rows of the first ``n_batches`` batches (``x1``, ``x2``, ...), as in the
+    lesson.
+
+    Raises ``ValueError`` (from :class:`~rnnbook.data.LMLoader`) for settings that make no sense.
+    """
+    dl = LMLoader(data.valid, bs=bs, bptt=bptt)
+    parts = [f"{dl!r}", f"each batch x is {bs} rows x {bptt} tokens; row i of x2 continues row i of x1"]
+    for k, (x, _) in enumerate(dl):
+        if k == n_batches:
+            break
+        parts += ["", f"x{k + 1}  ({x.shape[0]} x {x.shape[1]})", show_batch(x, data.vocab, rows, width)]
+    return "\n".join(parts)

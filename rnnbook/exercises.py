@@ -25,10 +25,9 @@ import torch
 from torch import nn
 
 from .analysis import SLOTS, breakdown, slot_labels
-from .data import LMLoader, Vocab, number_to_words
-from .experiments import _data
+from .copy_gru import CopyGRU
+from .data import LMLoader, Vocab, load_human_numbers, number_to_words
 from .models import FullyConnected3, RegularizedLSTM, Stateful
-from .strong import CopyGRU
 
 __all__ = [
     "Check",
@@ -156,7 +155,7 @@ def check_batch_rows(batch_rows: Callable[..., list[str]]) -> str:
     """``batch_rows(stream, vocab, bs, bptt, k)``: the text of each row of batch ``k`` of
     ``LMLoader(stream, bs, bptt)``, found without the loader."""
     _callable(batch_rows, "batch_rows")
-    data = _data()
+    data = load_human_numbers()
     cases = [(data.valid, 64, 70, 0), (data.valid, 64, 70, 1), (data.valid, 64, 70, 2),
              (data.valid, 16, 20, 5), (data.train, 8, 3, 0), (data.valid[:96], 4, 7, 3)]
     for stream, bs, bptt, k in cases:
@@ -214,7 +213,7 @@ def check_next_word(next_word: Callable) -> str:
     _callable(next_word, "next_word")
     from .models import Loop3
 
-    vocab = _data().vocab
+    vocab = load_human_numbers().vocab
     model = Loop3(len(vocab), 16)
     model.train()
     with torch.no_grad():  # batchnorm statistics as a trained model has them
@@ -367,6 +366,34 @@ def _cell_and_reference(cell_cls: type, reference_cls: type, n_gates: int, n_in:
     return cell, name, ih, hh, reference
 
 
+def _gru_convention(got: torch.Tensor, x: torch.Tensor, h: torch.Tensor, ih: nn.Linear,
+                    hh: nn.Linear) -> str:
+    """Which other way of writing the GRU ``got`` matches, if any (chapter "Gates": the
+    conventions side by side), as a hint for :func:`check_gru_cell`."""
+    with torch.no_grad():
+        i_r, i_z, i_n = ih(x).chunk(3, 1)
+        h_r, h_z, _ = hh(h).chunk(3, 1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        w_hn, b_hn = hh.weight.chunk(3, 0)[2], hh.bias.chunk(3, 0)[2]
+        after = torch.tanh(i_n + r * (h @ w_hn.T + b_hn))  # nn.GRUCell
+        before = torch.tanh(i_n + (r * h) @ w_hn.T + b_hn)  # Cho et al. (2014), d2l
+        no_reset = torch.tanh(i_n + h @ w_hn.T + b_hn)
+    before_note = ("this is the GRU of Cho et al. (2014) and d2l, reset before the product "
+                   "(W_hn (r * h)); nn.GRUCell applies it after (r * (W_hn h + b_hn))")
+    swap_note = ("z and 1 - z are swapped (z keeps the old state in nn.GRUCell; in the "
+                 "convention of Chung et al. (2014) and minGRU, z takes the candidate)")
+    candidates = [
+        (z * after + (1 - z) * h, swap_note),
+        ((1 - z) * before + z * h, before_note),
+        (z * before + (1 - z) * h, f"{before_note}, and {swap_note}"),
+        ((1 - z) * no_reset + z * h, "the reset gate r is not used in the candidate n"),
+    ]
+    for state, note in candidates:
+        if torch.allclose(got, state, atol=1e-5):
+            return ": " + note
+    return ""
+
+
 @_checker
 def check_gru_cell(cell_cls: type) -> str:
     """``cell_cls(input_size, hidden_size)`` with layers ``ih`` and ``hh`` (gates in the order
@@ -378,17 +405,8 @@ def check_gru_cell(cell_cls: type) -> str:
                   (bs, n_hid))
     expected = reference(x, h)
     if (diff := _first_difference(got, expected)) is not None:
-        hint = ""
-        with torch.no_grad():
-            r, z, _ = torch.sigmoid(ih(x) + hh(h)).chunk(3, 1)
-            n = torch.tanh(ih(x).chunk(3, 1)[2] + r * hh(h).chunk(3, 1)[2])
-            if torch.allclose(got, z * n + (1 - z) * h, atol=1e-5):
-                hint = ": z and 1 - z are swapped (z keeps the old state)"
-            elif torch.allclose(got, (1 - z) * torch.tanh(ih(x).chunk(3, 1)[2] + hh(h).chunk(3, 1)[2])
-                                + z * h, atol=1e-5):
-                hint = ": the reset gate r is not used in the candidate n"
         raise _Wrong(f"{name}(x, h) differs from nn.GRUCell with the same weights {diff} "
-                     f"(row, unit){hint}")
+                     f"(row, unit){_gru_convention(got, x, h, ih, hh)}")
     grads = torch.autograd.grad(got.sum(), [ih.weight, hh.weight], allow_unused=True)
     if any(g is None for g in grads):
         raise _Wrong(f"no gradient reaches {name}'s weights: compute the state with its layers")
@@ -484,7 +502,7 @@ def check_errors_by_slot(errors_by_slot: Callable) -> str:
     """``errors_by_slot(x, preds, targets, vocab)``: the number of wrong predictions per slot of
     the target, as a dict; arguments as :meth:`Learner.predict` returns them."""
     _callable(errors_by_slot, "errors_by_slot")
-    data = _data()
+    data = load_human_numbers()
     loader = LMLoader(data.valid[:4001], bs=16, bptt=50)
     x, targets = loader.x, loader.y
     wrong = torch.rand(targets.shape) < 0.2
@@ -527,7 +545,7 @@ def check_unseen_pairs(unseen_pairs: Callable) -> str:
     """``unseen_pairs(train, valid, vocab)``: the set of (word, next word) pairs that occur in
     the validation stream and never in the training stream."""
     _callable(unseen_pairs, "unseen_pairs")
-    data = _data()
+    data = load_human_numbers()
     vocab = data.vocab
     cases = [(data.train[:3000], data.valid[:500]), (data.train, data.valid)]
     for train, valid in cases:
@@ -576,8 +594,8 @@ def check_is_causal(is_causal: Callable) -> str:
     the batch ``x`` stay the same however the tokens after ``t`` change (each run from a reset
     state), False otherwise."""
     _callable(is_causal, "is_causal")
-    vocab_size = len(_data().vocab)
-    x, _ = next(iter(LMLoader(_data().valid, bs=4, bptt=16)))
+    vocab_size = len(load_human_numbers().vocab)
+    x, _ = next(iter(LMLoader(load_human_numbers().valid, bs=4, bptt=16)))
     models = [("CopyGRU (causal)", CopyGRU(vocab_size, 16).eval(), True),
               ("Stateful (causal)", Stateful(vocab_size, 16).eval(), True),
               ("a GRU that reads the next token", _Peeking(vocab_size, 1).eval(), False),
@@ -616,7 +634,7 @@ def check_copy_guess(copy_guess: Callable) -> str:
     """``copy_guess(ids)``: the token that followed the latest earlier position whose token and
     previous token match the last two of ``ids``; ``None`` when there is none."""
     _callable(copy_guess, "copy_guess")
-    data = _data()
+    data = load_human_numbers()
     stream = data.valid[:600].tolist()
     contexts = [stream[max(0, end - 24):end] for end in range(2, len(stream))]
     contexts += [[5], [], stream[:3]]

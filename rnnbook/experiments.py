@@ -4,17 +4,18 @@
 and runs one cycle with the recipe's settings; the CLI, the chapters, the widgets and the
 benchmarks all go through it.
 
-One yardstick for every model: whatever batch size a recipe trains with, it is validated the
-lesson's way, on the validation stream cut into :data:`VALID_ROWS` rows, each read from an
-empty state. :func:`one_row_accuracy` scores it on the whole stream read as one row, and
-:func:`ceiling_for` gives the best any predictor could do under the same rules.
+Every recipe is validated on the book's one yardstick, :data:`~rnnbook.yardstick.VALID_ROWS`
+rows whatever batch size it trains with; :func:`compare` scores it there, on one row, and
+against its ceiling and loss floor (:mod:`rnnbook.yardstick`), and by how many numbers
+it counts on by itself (:func:`rnnbook.generation.count_table`).
 """
 
 from __future__ import annotations
 
-import functools
+import math
 import multiprocessing
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -22,18 +23,16 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from . import models
-from .analysis import ceiling
-from .data import HumanNumbers, LMLoader, load_human_numbers
-from .learner import History, Learner, Reporter, SilentReporter, set_seed
-from .models import StatefulMixin
-from .strong import CopyGRU
+from . import models, runs
+from .checks import positive_int
+from .copy_gru import CopyGRU
+from .data import HumanNumbers, load_human_numbers
+from .generation import count_table
+from .learner import History, Learner, Reporter, SilentReporter, default_reporter, set_seed
+from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
-__all__ = ["VALID_ROWS", "Recipe", "RECIPES", "get_recipe", "build", "train", "one_row_accuracy",
-           "ceiling_for", "compare"]
-
-VALID_ROWS = 64
-"""The rows every model is validated on: the lesson's batch size."""
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare",
+           "format_row"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,7 @@ class Recipe:
     wd: float = 0.01
     pct_start: float = 0.25
     drop_last: bool = False
+    clip: float | None = None
     model_kwargs: dict = field(default_factory=dict)
     reference: float | None = None
     reference_source: str = ""
@@ -114,61 +114,77 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
           **changes) -> tuple[Learner, History]:
     """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history.
 
-    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`.
+    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`. While the
+    book is built, a run that an earlier chapter trained is loaded instead (:mod:`rnnbook.runs`).
     """
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     if changes:
         recipe = recipe.with_(**changes)
+    start = time.perf_counter()
     learn = build(recipe, data, seed, device)
-    set_seed(seed)
-    history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
-                                  pct_start=recipe.pct_start, reporter=reporter,
-                                  should_stop=should_stop)
+    cached = runs.folder() is not None and should_stop is None and _is_the_data(data)
+    key = runs.run_key(recipe, seed, learn.device) if cached else None
+    history = runs.load(key, learn) if key is not None else None
+    loaded = history is not None
+    if loaded:
+        runs.replay(history, reporter if reporter is not None else default_reporter())
+    else:
+        set_seed(seed)
+        history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
+                                      pct_start=recipe.pct_start, reporter=reporter,
+                                      should_stop=should_stop, clip=recipe.clip)
+        if key is not None:
+            runs.save(key, learn, history)
+    if key is not None:
+        runs.record(recipe, seed, time.perf_counter() - start, loaded)
     return learn, history
 
 
-def one_row_accuracy(learn: Learner, data: HumanNumbers | None = None) -> float:
-    """The accuracy of a trained learner on the whole validation stream read as one row
-    (one reset, at the start), with the windows of its validation batches."""
-    data = data if data is not None else load_human_numbers()
-    dl = learn.valid_dl
-    return learn.validate(LMLoader(data.valid, 1, dl.bptt, dl.drop_last))[1]
+def _is_the_data(data: HumanNumbers | None) -> bool:
+    """Whether ``data`` is the book's data (the run cache serves runs on nothing else)."""
+    made = load_human_numbers()
+    return data is None or data is made or (
+        data.vocab.itos == made.vocab.itos and torch.equal(data.train, made.train)
+        and torch.equal(data.valid, made.valid))
 
 
-def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
-                data: HumanNumbers | None = None) -> float:
-    """:func:`~rnnbook.analysis.ceiling` for what ``recipe``'s model sees: its row from the
-    start if it keeps its state, else only its current window (and, for a model that
-    predicts the last token, scored once per window)."""
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
-    stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
-    last_only = bool(getattr(recipe.make, "predicts_last", False))
-    window = None if stateful else recipe.bptt
-    if data is None:
-        return _default_ceiling(window, last_only, rows)
-    return ceiling(data.valid, rows, window, last_only)["accuracy"]
-
-
-@functools.cache
-def _default_ceiling(window: int | None, last_only: bool, rows: int) -> float:
-    return ceiling(_data().valid, rows, window, last_only)["accuracy"]
-
-
-def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, float, str]:
-    """One run of :func:`compare` (module-level, so a worker process can run it): accuracy at
-    :data:`VALID_ROWS` rows and at one row, seconds per epoch, device."""
+def _history_of(key: str, seed: int, changes: dict, device, threads: int | None) -> History:
+    """One run of :func:`train_seeds` (module-level, so a worker process can run it)."""
     if threads is not None:
         torch.set_num_threads(threads)
-    learn, history = train(key, seed=seed, data=_data(), device=device, reporter=SilentReporter())
-    one_row = one_row_accuracy(learn, _data())
-    return history.accuracy, one_row, history.seconds_per_epoch, str(learn.device)
+    return train(key, seed=seed, device=device, reporter=SilentReporter(), **changes)[1]
 
 
-@functools.cache
-def _data() -> HumanNumbers:
-    return load_human_numbers()
+def train_seeds(recipe: str, seeds: Sequence[int], device=None, workers: int = 1,
+                **changes) -> dict[int, History]:
+    """Train ``recipe`` (with any settings in ``changes``) once per seed in ``seeds``,
+    without an epoch table; the :class:`History` of each run by seed. ``workers > 1``
+    trains that many at once, as :func:`compare` does (chapter "Gates": the clipping
+    runs)."""
+    get_recipe(recipe).with_(**changes)  # fail on a bad key or setting before any training
+    workers = positive_int("workers", workers)
+    seeds = list(seeds)
+    if workers == 1:
+        return {s: _history_of(recipe, s, changes, device, None) for s in seeds}
+    device = str(device) if device is not None else None
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {s: pool.submit(_history_of, recipe, s, changes, device, 1) for s in seeds}
+        return {s: f.result() for s, f in futures.items()}
+
+
+def _run_one(key: str, seed: int, device, threads: int | None) -> dict:
+    """One run of :func:`compare` (module-level, so a worker process can run it): accuracy,
+    loss and perplexity at :data:`VALID_ROWS` rows, accuracy at one row, numbers counted
+    (mean and median over the starting points), seconds per epoch, device."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    learn, history = train(key, seed=seed, device=device, reporter=SilentReporter())
+    counted = count_table(learn)
+    return {"accuracy": history.accuracy, "loss": history.rows[-1]["valid_loss"],
+            "perplexity": history.perplexity, "one_row": one_row_accuracy(learn),
+            "counted": counted["mean"], "counted_median": counted["median"],
+            "seconds": history.seconds_per_epoch, "device": str(learn.device)}
 
 
 def _runs(jobs: list[tuple[str, int]], device, workers: int):
@@ -192,7 +208,11 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     ``model``, ``accuracy`` (mean at 64 rows), ``accuracy_sd`` (sample sd; 0 for one
     seed), ``accuracy_one_row`` (mean, the stream read as one row), ``ceiling`` and
     ``ceiling_one_row`` (the best any predictor can do, see :func:`ceiling_for`),
-    ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
+    ``loss`` and ``perplexity`` (means at 64 rows), ``loss_floor`` and
+    ``perplexity_floor`` (see :func:`loss_floor_for`), ``counted`` and
+    ``counted_median`` (numbers counted greedily from the starting points of
+    :func:`~rnnbook.generation.count_table`: the mean over the seeds of each run's mean
+    and median), ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
     ``progress(key, seed, accuracy)`` is called after each run.
 
     ``workers > 1`` trains that many runs at once, in separate processes with one CPU
@@ -205,24 +225,58 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
         raise ValueError(f"workers must be a positive int, got {workers!r}")
     recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
-    results: dict[tuple[str, int], tuple[float, float, float, str]] = {}
+    results: dict[tuple[str, int], dict] = {}
     for (key, seed), result in _runs(jobs, device, workers):
         results[key, seed] = result
         if progress is not None:
-            progress(key, seed, result[0])
+            progress(key, seed, result["accuracy"])
     rows = []
     for recipe in recipes:
         runs = [results[recipe.key, seed] for seed in range(seeds)]
-        accs, one_row, secs, devices = zip(*runs, strict=True)
+
+        def mean(name: str, runs=runs) -> float:
+            return statistics.fmean(r[name] for r in runs)
+
+        accs = [r["accuracy"] for r in runs]
+        floor = loss_floor_for(recipe)
         rows.append({
             "model": recipe.key,
-            "accuracy": statistics.fmean(accs),
+            "accuracy": mean("accuracy"),
             "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
-            "accuracy_one_row": statistics.fmean(one_row),
+            "accuracy_one_row": mean("one_row"),
             "ceiling": ceiling_for(recipe),
             "ceiling_one_row": ceiling_for(recipe, rows=1),
+            "loss": mean("loss"),
+            "perplexity": mean("perplexity"),
+            "loss_floor": floor,
+            "perplexity_floor": math.exp(floor),
+            "counted": mean("counted"),
+            "counted_median": mean("counted_median"),
             "reference": recipe.reference,
-            "seconds_per_epoch": statistics.median(secs),
-            "device": devices[0],
+            "seconds_per_epoch": statistics.median(r["seconds"] for r in runs),
+            "device": runs[0]["device"],
         })
     return rows
+
+
+def format_row(row: dict) -> dict[str, str]:
+    """One row of :func:`compare` as the text of the table's cells (chapter "Results"; the
+    results chapter and ``python -m rnnbook table`` show the same): the accuracy at 64 rows as
+    mean ± sd (an sd under 0.0005 as ``<0.001``), at one row, the ceiling, the gap to it in
+    points (100 × accuracy minus ceiling), the perplexity and the floor of the perplexity,
+    the numbers counted (mean), the published figure (``-`` if none), seconds per epoch and
+    the device."""
+    sd, ref = row["accuracy_sd"], row["reference"]
+    return {
+        "model": row["model"],
+        "accuracy": f"{row['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001"),
+        "one_row": f"{row['accuracy_one_row']:.3f}",
+        "ceiling": f"{row['ceiling']:.3f}",
+        "gap": f"{100 * (row['accuracy'] - row['ceiling']):+.1f}",
+        "perplexity": f"{row['perplexity']:.3f}",
+        "perplexity_floor": f"{row['perplexity_floor']:.3f}",
+        "counted": f"{row['counted']:.1f}",
+        "reference": f"{ref:.3f}" if ref is not None else "-",
+        "seconds_per_epoch": f"{row['seconds_per_epoch']:.2f}",
+        "device": row["device"],
+    }

@@ -3,13 +3,32 @@
 ``Learner(model, train_dl, valid_dl).fit_one_cycle(epochs, lr)`` trains with AdamW
 (betas 0.9/0.99, eps 1e-5, weight decay 0.01 except on biases and batchnorm) under
 ``OneCycleLR`` (25% warm-up, cosine annealing, momentum cycled 0.95 -> 0.85 -> 0.95). Each
-epoch adds one row (epoch, train_loss, valid_loss, accuracy, time) to the table that is
-shown as it trains: HTML in a notebook, text in a terminal.
+epoch adds one row (epoch, train_loss, valid_loss, perplexity, accuracy, time) to the table that is
+shown as it trains: HTML in a notebook, text in a terminal, with the validation loss also
+as a perplexity (its exponential). ``clip`` caps the gradient norm of each batch; the norm of
+every batch is kept in :class:`History` either way.
+
+The model contract
+------------------
+The trainer knows nothing of the model but this; a model you add to the book needs no more:
+
+- ``forward(x)`` takes a (B, T) batch of token ids and returns logits: (B, T, V) for a model
+  that predicts every token, (B, V) for one that predicts only the last;
+- ``predicts_last = True`` (a class attribute; default ``False``): the model is scored on the
+  last target of each row only;
+- ``reset()`` (optional): called at the start of every epoch and before every validation;
+  a stateful model empties its state there (and detaches it between batches itself);
+- ``extra_loss`` (optional): a scalar tensor that ``forward`` leaves on the model in
+  training mode, added to the loss that is backpropagated but not to the reported loss
+  (the regularised LSTM's activation penalties).
+
+Batchnorm layers and parameters named ``bias*`` get no weight decay.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import random
 import sys
 import time
@@ -28,11 +47,12 @@ __all__ = [
     "TextReporter",
     "NotebookReporter",
     "SilentReporter",
+    "default_reporter",
     "Learner",
     "loss_and_correct",
 ]
 
-COLUMNS = ("epoch", "train_loss", "valid_loss", "accuracy", "time")
+COLUMNS = ("epoch", "train_loss", "valid_loss", "perplexity", "accuracy", "time")
 
 
 def default_device() -> torch.device:
@@ -54,11 +74,14 @@ def set_seed(seed: int) -> None:
 
 @dataclass
 class History:
-    """What a run recorded: one row per epoch, and the loss and learning rate of every batch."""
+    """What a run recorded: one row per epoch, and the loss, learning rate and gradient norm
+    (before any clipping) of every batch."""
 
     rows: list[dict] = field(default_factory=list)
     batch_losses: list[float] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
+    grad_norms: list[float] = field(default_factory=list)
+    clip: float | None = None
     device: str = ""
     batches_per_epoch: int = 0
     stopped: bool = False
@@ -69,6 +92,14 @@ class History:
         if not self.rows:
             raise ValueError("no epoch has finished yet")
         return self.rows[-1]["accuracy"]
+
+    @property
+    def perplexity(self) -> float:
+        """The validation perplexity after the last epoch: exp of the mean cross-entropy
+        (chapter "Results"). 1 is certainty; the vocabulary size is a uniform guess."""
+        if not self.rows:
+            raise ValueError("no epoch has finished yet")
+        return self.rows[-1]["perplexity"]
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -87,7 +118,7 @@ class History:
 
 def _format(row: dict) -> list[str]:
     return [str(row["epoch"]), f"{row['train_loss']:.6f}", f"{row['valid_loss']:.6f}",
-            f"{row['accuracy']:.6f}", f"{row['time']:.1f}s"]
+            f"{row['perplexity']:.4f}", f"{row['accuracy']:.6f}", f"{row['time']:.1f}s"]
 
 
 class Reporter:
@@ -185,7 +216,8 @@ def _in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _default_reporter() -> Reporter:
+def default_reporter() -> Reporter:
+    """An HTML table in a notebook, text elsewhere."""
     return NotebookReporter() if _in_notebook() else TextReporter()
 
 
@@ -276,12 +308,15 @@ class Learner:
     def fit_one_cycle(self, epochs: int, lr: float, *, wd: float = 0.01, pct_start: float = 0.25,
                       div: float = 25.0, final_div: float = 1e5,
                       reporter: Reporter | None = None,
-                      should_stop: Callable[[], bool] | None = None) -> History:
+                      should_stop: Callable[[], bool] | None = None,
+                      clip: float | None = None) -> History:
         """Train for ``epochs`` epochs under a one-cycle schedule peaking at ``lr``.
 
         ``reporter`` shows progress (default: an HTML table in a notebook, text elsewhere);
-        ``should_stop`` is asked after every batch and ends the run early when it says yes.
-        Returns the run's :class:`History`.
+        ``should_stop`` is asked after every batch and ends the run early when it says yes;
+        ``clip``, if given, rescales each batch's gradients so that their norm is at most
+        ``clip`` (``clip_grad_norm_``; chapter "Gates"). The norm of every batch, before
+        clipping, goes to ``History.grad_norms``. Returns the run's :class:`History`.
         """
         if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
             raise ValueError(f"epochs must be a positive int, got {epochs!r}")
@@ -291,20 +326,25 @@ class Learner:
             raise ValueError(f"pct_start must be between 0 and 1 (exclusive), got {pct_start!r}")
         if wd < 0:
             raise ValueError(f"wd must be zero or positive, got {wd!r}")
+        if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
+                                 or not 0 < clip < math.inf):
+            raise ValueError(f"clip must be a positive number (the largest gradient norm) "
+                             f"or None, got {clip!r}")
+        params = [p for p in self.model.parameters() if p.requires_grad]
         n_batches = len(self.train_dl)
         opt = torch.optim.AdamW(_param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=lr, total_steps=epochs * n_batches, pct_start=pct_start,
             div_factor=div, final_div_factor=final_div, base_momentum=0.85, max_momentum=0.95)
-        reporter = reporter if reporter is not None else _default_reporter()
-        history = History(device=str(self.device), batches_per_epoch=n_batches)
+        reporter = reporter if reporter is not None else default_reporter()
+        history = History(device=str(self.device), batches_per_epoch=n_batches, clip=clip)
         reporter.begin(epochs, n_batches)
         try:
             for epoch in range(epochs):
                 start = time.perf_counter()
                 self.model.train()
                 self._reset()
-                losses = []
+                losses, norms = [], []
                 for i, (x, y) in enumerate(self._batches(self.train_dl)):
                     out = self.model(x)
                     loss = F.cross_entropy(*_scored(self.model, out, y))  # no argmax: not needed
@@ -312,6 +352,11 @@ class Learner:
                     total = loss + extra if extra is not None else loss
                     opt.zero_grad(set_to_none=True)
                     total.backward()
+                    grads = [p.grad for p in params if p.grad is not None]
+                    norm = torch.nn.utils.get_total_norm(grads)
+                    if clip is not None:
+                        torch.nn.utils.clip_grads_with_norm_(params, clip, norm)
+                    norms.append(norm.detach())
                     opt.step()
                     history.lrs.append(sched.get_last_lr()[0])
                     sched.step()
@@ -322,12 +367,14 @@ class Learner:
                         break
                 batch_losses = torch.stack(losses).tolist()
                 history.batch_losses.extend(batch_losses)
+                history.grad_norms.extend(torch.stack(norms).tolist())
                 if history.stopped:
                     break
                 valid_loss, accuracy = self.validate()
                 history.rows.append({
                     "epoch": epoch, "train_loss": sum(batch_losses) / len(batch_losses),
-                    "valid_loss": valid_loss, "accuracy": accuracy,
+                    "valid_loss": valid_loss, "perplexity": math.exp(valid_loss),
+                    "accuracy": accuracy,
                     "time": time.perf_counter() - start})
                 reporter.epoch(history)
         finally:

@@ -170,18 +170,18 @@ class Stateful(StatefulMixin, nn.Module):
 
 class StatefulRNN(StatefulMixin, nn.Module):
     """The stateful loop written with PyTorch's ``nn.RNN`` (the loop runs in
-    C++/CUDA)."""
+    C++/CUDA); ``n_layers`` stacks layers, each reading the states of the one below."""
 
-    def __init__(self, vocab_size: int, n_hidden: int = 64):
+    def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1):
         super().__init__()
-        self.n_hidden = n_hidden
+        self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
-        self.rnn = nn.RNN(n_hidden, n_hidden, batch_first=True)
+        self.rnn = nn.RNN(n_hidden, n_hidden, n_layers, batch_first=True)
         self.h_o = nn.Linear(n_hidden, vocab_size)
         self.bn = BatchNorm1dFlat(n_hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        (h,) = self._state(x, (1, x.shape[0], self.n_hidden))
+        (h,) = self._state(x, (self.n_layers, x.shape[0], self.n_hidden))
         res, h = self.rnn(self.i_h(x), h)
         self._keep(h)
         return self.h_o(self.bn(res))

@@ -39,10 +39,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .copy_gru import CopyGRU
 from .data import Vocab, load_human_numbers
 from .experiments import RECIPES
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
-from .strong import CopyGRU
 
 __all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
            "Playground"]

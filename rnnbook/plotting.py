@@ -1,19 +1,25 @@
-"""Plots of training runs."""
+"""Plots of training runs: in a notebook (:func:`plot_history`, :func:`plot_histories`) and as
+PNG bytes for widgets and the static site (:func:`curves_png`, :func:`heatmap_png`, drawn with
+matplotlib's object API, no pyplot, so they are safe in a training thread)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .learner import History
 
-__all__ = ["plot_history", "plot_histories", "draw_history"]
+__all__ = ["smooth", "draw_history", "plot_history", "plot_histories", "png_bytes", "curves_png",
+           "heatmap_png"]
 
 
-def _smooth(values: Sequence[float], beta: float = 0.9) -> list[float]:
-    """Exponential moving average with bias correction, as fastai smooths its loss."""
+def smooth(values: Sequence[float], beta: float = 0.9) -> list[float]:
+    """Exponential moving average with bias correction, as fastai smooths its loss (chapter
+    "The data" plots the first curves with it)."""
     out, avg = [], 0.0
     for i, v in enumerate(values, start=1):
         avg = beta * avg + (1 - beta) * v
@@ -27,7 +33,7 @@ def draw_history(ax_loss, ax_acc, history: History, train: dict, valid: dict, ac
     ``train``, ``valid`` and ``accuracy`` are matplotlib line options for the three curves."""
     if history.batch_losses:
         steps = [(j + 1) / history.batches_per_epoch for j in range(len(history.batch_losses))]
-        ax_loss.plot(steps, _smooth(history.batch_losses), **train)
+        ax_loss.plot(steps, smooth(history.batch_losses), **train)
     epochs = [r["epoch"] + 1 for r in history.rows]
     ax_loss.plot(epochs, history.column("valid_loss"), "o-", ms=3, **valid)
     ax_acc.plot(epochs, history.column("accuracy"), "o-", ms=3, **accuracy)
@@ -63,3 +69,71 @@ def plot_histories(histories: dict[str, History], figsize: tuple[float, float] =
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def png_bytes(fig: Figure, dpi: int = 80) -> bytes:
+    """``fig`` as PNG bytes."""
+    buf = io.BytesIO()
+    FigureCanvasAgg(fig)
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def curves_png(history: History | None, others: Sequence[History] = (), title: str = "",
+               epochs: int | None = None, loss_max: float | None = None,
+               figsize: tuple[float, float] = (6.6, 2.5), dpi: int = 80) -> bytes:
+    """The curves of one run as PNG bytes: training loss (smoothed, per batch) and validation
+    loss per epoch on the left, validation accuracy per epoch on the right.
+
+    ``others`` are drawn in light grey on the accuracy panel, for comparison. Fixed ``epochs``
+    and ``loss_max`` give every figure of a set the same axes. Uses matplotlib's object API (no
+    pyplot), so it is safe to call from a training thread.
+    """
+    fig = Figure(figsize=figsize)
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    for h in others:
+        if h.rows:
+            ax_acc.plot([r["epoch"] + 1 for r in h.rows], h.column("accuracy"), "-", color="0.8", lw=1)
+    if history is not None:
+        draw_history(ax_loss, ax_acc, history, train={"color": "C0", "lw": 1, "label": "train"},
+                     valid={"color": "C1", "label": "valid"}, accuracy={"color": "C2", "lw": 2})
+    if epochs is not None:
+        for ax in (ax_loss, ax_acc):
+            ax.set_xlim(0, epochs + 0.2)
+    if loss_max is not None:
+        ax_loss.set_ylim(0, loss_max)
+    ax_loss.set(xlabel="epoch", title="loss")
+    ax_acc.set(xlabel="epoch", title="validation accuracy", ylim=(0, 1.03))
+    if history is not None and history.batch_losses:
+        ax_loss.legend(fontsize=7, loc="upper right")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=7)
+        ax.title.set_fontsize(9)
+        ax.xaxis.label.set_fontsize(8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return png_bytes(fig, dpi)
+
+
+def heatmap_png(grid: Sequence[Sequence[float]], bptts: Sequence[int], hiddens: Sequence[int],
+                epochs: int, dpi: int = 72) -> bytes:
+    """Final accuracies (one row per bptt value, one column per hidden size) as a heatmap,
+    bptt down and hidden across, as PNG bytes (chapter "Widgets")."""
+    fig = Figure(figsize=(3.0, 2.6))
+    ax = fig.subplots()
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    for i, row in enumerate(grid):
+        for j, acc in enumerate(row):
+            ax.text(j, i, f"{acc:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if acc > 0.6 else "white")
+    ax.set_xticks(range(len(hiddens)), [str(h) for h in hiddens], fontsize=8)
+    ax.set_yticks(range(len(bptts)), [str(b) for b in bptts], fontsize=8)
+    ax.set_xlabel("hidden size", fontsize=8)
+    ax.set_ylabel("bptt", fontsize=8)
+    ax.set_title(f"accuracy after {epochs} epochs", fontsize=9)
+    cbar = fig.colorbar(im, ax=ax, fraction=0.05)
+    cbar.ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    return png_bytes(fig, dpi)

@@ -7,14 +7,19 @@ rnnbook (``from rnnbook.book import setup, ...``) to the end of the cell.
 
 On the website the cell is folded (the ``hide-input`` tag): a reader sees its output, the
 device and the seed, and opens the install lines if curious; in Jupyter and on Colab it reads
-as it is. The pinned release and the repository's URL are written in the template only; change
-them there and run ``python scripts/sync_first_cell.py``. ``--check`` changes nothing and exits 1
-when a chapter's first cell differs from the template (the tests run the same check).
+as it is. The repository's URL is written in the template only; the pinned release is the tag of
+the package's version, ``v`` + ``rnnbook.__version__`` (the one place the version is written; the
+wheel's version is read from there too), which this script writes into the template first. So
+after changing ``__version__``, run ``python scripts/sync_first_cell.py``. ``--check`` changes
+nothing and exits 1 when the template's tag or a chapter's first cell is out of date (the tests
+run the same check).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +28,32 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "book" / "_first_cell.py"
 TAG = "hide-input"
+PACKAGE_INIT = ROOT / "rnnbook" / "__init__.py"
+PIN = re.compile(r'^(RELEASE = "rnnbook @ git\+\S+@)([^"]*)(")$', re.M)
+
+
+def version(init: Path | None = None) -> str:
+    """The package's version, ``__version__`` in ``rnnbook/__init__.py`` (read, not imported)."""
+    init = init or PACKAGE_INIT
+    for node in ast.parse(init.read_text()).body:
+        if (isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]
+                and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+            return node.value.value
+    raise ValueError(f"{init} must assign __version__ a string literal, e.g. __version__ = \"0.1.0\"")
+
+
+def pinned_tag(code: str) -> str:
+    """The release tag that the first cell's ``RELEASE = "rnnbook @ git+URL@TAG"`` line pins."""
+    match = PIN.search(code)
+    if match is None:
+        raise ValueError('the first cell must pin the release on one line: RELEASE = "rnnbook @ git+URL@TAG"')
+    return match.group(2)
+
+
+def with_tag(code: str, tag: str) -> str:
+    """``code`` with its ``RELEASE`` line pinned to ``tag``."""
+    pinned_tag(code)  # raises if there is no such line
+    return PIN.sub(lambda m: m.group(1) + tag + m.group(3), code)
 
 
 def template() -> str:
@@ -76,11 +107,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a chapter differs")
     args = parser.parse_args(argv)
-    stale = out_of_date()
+    tag = f"v{version()}"
+    code = TEMPLATE.read_text()
     if args.check:
+        stale_tag = pinned_tag(code) != tag
+        if stale_tag:
+            print(f"{TEMPLATE.relative_to(ROOT)}: pins {pinned_tag(code)}, the package's version is {tag}")
+        stale = out_of_date()
         for path in stale:
             print(f"{path.relative_to(ROOT)}: first cell differs from {TEMPLATE.relative_to(ROOT)}")
-        return 1 if stale else 0
+        return 1 if stale or stale_tag else 0
+    if pinned_tag(code) != tag:
+        TEMPLATE.write_text(with_tag(code, tag))
+        print(f"wrote {tag} into {TEMPLATE.relative_to(ROOT)}")
+    stale = out_of_date()
     for path in stale:
         nb = nbformat.read(path, as_version=4)
         cell = first_code_cell(nb, path.name)

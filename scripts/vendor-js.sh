@@ -2,7 +2,7 @@
 # Fetch the JavaScript the static site needs, so the built book loads nothing from a CDN:
 # the ipywidgets embed manager (and require.js, which it needs) and MathJax for the equations.
 # The files are committed under book/_static/vendor/; rerun this to update them.
-# It also fetches axe-core into scripts/vendor/: test tooling for scripts/check_a11y.py, kept out
+# It also fetches axe-core into sitecheck/vendor/: test tooling for sitecheck/a11y.py, kept out
 # of the site (committed, so the accessibility check runs offline like the rest of CI).
 set -euo pipefail
 HTML_MANAGER=1.0.15   # @jupyter-widgets/html-manager 1.x renders ipywidgets 8 state
@@ -10,7 +10,7 @@ REQUIREJS=2.3.8
 MATHJAX=3.2.2
 AXE=4.14.1
 dest="$(cd "$(dirname "$0")/.." && pwd)/book/_static/vendor"
-tools="$(cd "$(dirname "$0")" && pwd)/vendor"
+tools="$(cd "$(dirname "$0")/.." && pwd)/sitecheck/vendor"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
@@ -24,7 +24,8 @@ tar xzf axe-core-$AXE.tgz -C ax
 rm -rf "$dest" && mkdir -p "$dest"
 cp hm/package/dist/embed-amd.js "$dest/"
 # the font files the bundle's CSS refers to (Font Awesome, for button icons), where the bundle
-# looks for them: relative to require.js's base URL (book/_static/widgets-base.js sets it)
+# looks for them: the folder of its modules' require.js URLs, which book/_static/widgets-base.js
+# sets (base URL vendor/, and @jupyter-widgets/html-manager in html-manager/dist/)
 fonts="$dest/@jupyter-widgets/html-manager/dist"
 mkdir -p "$fonts"
 find hm/package/dist -maxdepth 1 -regex '.*\.\(woff2?\|ttf\|eot\|svg\)' -exec cp {} "$fonts/" \;
@@ -43,6 +44,6 @@ echo "vendored into $dest:"; ls "$dest"; du -sh "$dest"
 mkdir -p "$tools"
 cp ax/package/axe.min.js "$tools/"
 cp ax/package/LICENSE "$tools/axe-core.LICENSE"
-printf 'axe-core %s (MPL-2.0, Deque Systems): axe.min.js, for scripts/check_a11y.py only (not a site asset)\n' \
+printf 'axe-core %s (MPL-2.0, Deque Systems): axe.min.js, for sitecheck/a11y.py only (not a site asset)\n' \
   "$AXE" > "$tools/VERSIONS"
 echo "vendored into $tools:"; ls "$tools"

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -45,6 +46,30 @@ def tiny_book(folder: Path, code: str) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Chapter"), nbformat.v4.new_code_cell(code)]
     nbformat.write(nb, book / "chapter.ipynb")
+    return folder
+
+
+def load_file(path: Path, name: str | None = None):
+    """The Python file at ``path`` as a module (a maintenance script, the book's Sphinx
+    extension): files that belong to no package, imported without touching ``sys.path``."""
+    name = name or path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def copy_of_the_checkout(folder: Path) -> Path:
+    """The checkout's files (tracked, or new and not ignored) copied to ``folder``, as a clean
+    checkout would have them: no build output. pip and build write into the source folder,
+    and should not write into this one."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, folder / name)
     return folder
 
 

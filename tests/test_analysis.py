@@ -6,7 +6,6 @@ from rnnbook import LMLoader, build
 from rnnbook.analysis import (
     SLOTS,
     breakdown,
-    ceiling,
     error_breakdown,
     plot_error_breakdown,
     plot_state_projection,
@@ -124,57 +123,3 @@ def test_state_projection_gives_one_point_per_token(data):
     plt.close(fig)
     with pytest.raises(ValueError, match="rnn"):
         state_projection(build("fc3", data=data, device="cpu"))
-
-
-# ceiling: tiny streams worked out by hand. Token ids: 0 "x", 1 "y", 2 "z".
-# "x y x z x y x z x": after "x" comes "y" twice and "z" twice (a tie), after "y" always "x",
-# after "x y" always "x", after "y x" always "z", and so on: one token of context is ambiguous
-# only after "x", and two tokens settle everything.
-REPEAT = [0, 1, 0, 2, 0, 1, 0, 2, 0]
-
-
-def test_ceiling_two_rows_by_hand():
-    # rows of (9 - 1) // 2 = 4 tokens, starting at 0 and 4. Each row starts on "x": a tie of
-    # "y" and "z", right with probability 1/2; after that the context decides: 3.5 per row.
-    result = ceiling(REPEAT, rows=2)
-    assert result["right"].tolist() == [[0.5, 1, 1, 1], [0.5, 1, 1, 1]]
-    assert result["accuracy"] == pytest.approx(7 / 8)
-    assert (result["tokens"], result["ties"]) == (8, 2)
-
-
-def test_ceiling_one_row_and_windows_by_hand():
-    assert ceiling(REPEAT, rows=1)["accuracy"] == pytest.approx(7.5 / 8)  # one row start
-    # the state emptied every 2 tokens: every window starts on an "x", a tie each time
-    assert ceiling(REPEAT, rows=1, window=2)["right"].tolist() == [[0.5, 1] * 4]
-    # scored only after two tokens ("x y" or "x z"): always known
-    assert ceiling(REPEAT, rows=1, window=2, last_only=True)["accuracy"] == 1.0
-
-
-def test_ceiling_counts_a_wrong_best_guess():
-    # "x z x y x y x": after "x" comes "y" twice and "z" once, so a row that starts with "x"
-    # guesses "y", wrong at the first row (the target is "z"). Rows of 3 tokens at 0 and 3.
-    result = ceiling([0, 2, 0, 1, 0, 1, 0], rows=2)
-    assert result["right"].tolist() == [[0, 1, 1], [1, 1, 1]]
-    assert result["accuracy"] == pytest.approx(5 / 6)
-
-
-def test_ceiling_is_what_the_book_quotes(data):
-    # one row: the stream starts with "xxbos", so the whole stream is known at once
-    assert ceiling(data.valid, rows=1)["accuracy"] == 1.0
-    at_64 = ceiling(data.valid, rows=64)
-    assert at_64["tokens"] == 64 * ((len(data.valid) - 1) // 64)
-    assert 0.95 < at_64["accuracy"] < 1  # the row starts cost something, not everything
-    # where the unavoidable errors sit: the first tokens of the rows
-    assert at_64["right"][:, :10].mean() < at_64["right"][:, 10:].mean()
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    ({"rows": 0}, "rows must be a positive int"),
-    ({"window": 0}, "window must be a positive int"),
-    ({"rows": 2.5}, "rows must be a positive int"),
-    ({"last_only": True}, "needs a window"),
-    ({"rows": 9}, "9 tokens are too short for 9 rows"),
-])
-def test_ceiling_bad_input(kwargs, message):
-    with pytest.raises(ValueError, match=message):
-        ceiling(REPEAT, **kwargs)

@@ -31,20 +31,26 @@ def test_cpu_job_lints_and_tests_with_a_cpu_torch():
 
 def test_gpu_job_executes_every_chapter_on_a_gpu_runner():
     job = _workflow()["jobs"]["gpu-book"]
-    assert "gpu" in job["runs-on"] and "self-hosted" in job["runs-on"]
+    assert "vars.GPU_RUNNER" in job["runs-on"] and "vars.GPU_RUNNER" in job["if"]  # tests/test_workflows.py
     steps = _steps_text(job)
     assert "nvidia-smi" in steps
     assert "torch.cuda.is_available()" in steps and "sys.exit(0 if ok else 1)" in steps
     assert re.search(r"jupyter-book build --all -W", steps)
     assert "exec_times.json" in steps
     assert "actions/upload-artifact" in steps
-    assert "actions/upload-pages-artifact" in steps
+
+
+def test_cpu_book_job_runs_ci_and_keeps_the_site():
+    steps = _steps_text(_workflow()["jobs"]["cpu-book"])
+    assert "bash .ci/run" in steps
+    assert "actions/upload-artifact" in steps
 
 
 def test_pages_are_deployed_from_main_only():
     deploy = _workflow()["jobs"]["deploy"]
-    assert deploy["needs"] == "gpu-book"
+    assert set(deploy["needs"]) == {"cpu-book", "gpu-book"}
     assert "refs/heads/main" in deploy["if"]
+    assert "actions/upload-pages-artifact" in _steps_text(deploy)
     assert "actions/deploy-pages" in _steps_text(deploy)
 
 
@@ -72,6 +78,12 @@ def test_ci_runs_the_readmes_test_command():
 def test_ci_checks_the_sites_accessibility_after_the_build():
     ci = (ROOT / ".ci" / "run").read_text()
     site_check = ci.split('stage "site check"')[1].split("stage ")[0]
-    assert "python scripts/check_a11y.py _build/html" in site_check
-    assert "python scripts/check_sideways.py _build/html" in site_check
-    assert (ROOT / "scripts" / "vendor" / "axe.min.js").read_text()[:20].startswith("/*! axe v")
+    assert "python -m sitecheck.a11y _build/html" in site_check
+    assert "python -m sitecheck.sideways _build/html" in site_check
+    assert (ROOT / "sitecheck" / "vendor" / "axe.min.js").read_text()[:20].startswith("/*! axe v")
+
+
+def test_ci_loads_every_widget_page_twenty_times():
+    ci = (ROOT / ".ci" / "run").read_text()
+    site_check = ci.split('stage "site check"')[1].split("stage ")[0]
+    assert "python -m sitecheck.widget_loads _build/html --loads 20" in site_check

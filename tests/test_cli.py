@@ -1,4 +1,5 @@
 import json
+import math
 import subprocess
 import sys
 
@@ -15,6 +16,7 @@ def test_train_prints_the_table_and_final_accuracy(capsys):
     assert 0 < acc < 1
 
 
+@pytest.mark.slow
 def test_table_json_has_the_documented_keys():
     out = subprocess.run([sys.executable, "-m", "rnnbook", "table", "--models", "fc3,loop3",
                           "--seeds", "2", "--json"], capture_output=True, text=True, check=True).stdout
@@ -22,8 +24,16 @@ def test_table_json_has_the_documented_keys():
     assert [r["model"] for r in rows] == ["fc3", "loop3"]
     for r in rows:
         assert set(r) == {"model", "accuracy", "accuracy_sd", "accuracy_one_row", "ceiling",
-                          "ceiling_one_row", "reference", "seconds_per_epoch", "device"}
+                          "ceiling_one_row", "loss", "perplexity", "loss_floor",
+                          "perplexity_floor", "counted", "counted_median", "reference",
+                          "seconds_per_epoch", "device"}
         assert 0 < r["accuracy"] < 1 and r["accuracy_sd"] > 0 and r["device"] == "cpu"
+        # perplexity: the mean of exp(loss) over the seeds, so at least exp(mean loss)
+        assert r["perplexity"] >= math.exp(r["loss"]) * (1 - 1e-9)
+        assert math.exp(r["loss_floor"]) == pytest.approx(r["perplexity_floor"])
+        assert 1 <= r["perplexity_floor"] < r["perplexity"]
+        assert r["loss_floor"] < r["loss"]
+        assert 0 <= r["counted_median"] and 0 <= r["counted"] <= 100
     assert rows[0]["reference"] == 0.409
 
 
@@ -41,6 +51,7 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_compare_gives_the_same_numbers_with_two_workers():
     from rnnbook.experiments import compare
 

@@ -242,6 +242,23 @@ class GRUCellNoReset(GRUCellSwapped):
         return (1 - z) * torch.tanh(i_n + h_n) + z * h
 
 
+class GRUCellCho(GRUCellSwapped):
+    def forward(self, x, h):  # Cho et al. (2014): the reset gate before the product
+        i_r, i_z, i_n = self.ih(x).chunk(3, 1)
+        h_r, h_z, _ = self.hh(h).chunk(3, 1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        h_n = self.hh(r * h).chunk(3, 1)[2]  # W_hn (r * h) + b_hn
+        return (1 - z) * torch.tanh(i_n + h_n) + z * h
+
+
+class GRUCellChoSwapped(GRUCellSwapped):
+    def forward(self, x, h):
+        i_r, i_z, i_n = self.ih(x).chunk(3, 1)
+        h_r, h_z, _ = self.hh(h).chunk(3, 1)
+        r, z = torch.sigmoid(i_r + h_r), torch.sigmoid(i_z + h_z)
+        return z * torch.tanh(i_n + self.hh(r * h).chunk(3, 1)[2]) + (1 - z) * h
+
+
 class GRUCellOneLayer(nn.Module):
     def __init__(self, n_in, n_hid):
         super().__init__()
@@ -387,8 +404,14 @@ WRONG = [
     ("check_stateful", EveryToken, "has no reset() method"),
     ("check_stateful", StatefulUndetached, "gradients flow back into the previous batch"),
     ("check_stateful", StatefulNoReset, "reset() must forget the state"),
-    ("check_gru_cell", GRUCellSwapped, "z and 1 - z are swapped"),
+    ("check_gru_cell", GRUCellSwapped, "z and 1 - z are swapped (z keeps the old state in "
+                                       "nn.GRUCell; in the convention of Chung et al. (2014) "
+                                       "and minGRU, z takes the candidate)"),
     ("check_gru_cell", GRUCellNoReset, "the reset gate r is not used"),
+    ("check_gru_cell", GRUCellCho, "this is the GRU of Cho et al. (2014) and d2l, reset before "
+                                   "the product (W_hn (r * h)); nn.GRUCell applies it after"),
+    ("check_gru_cell", GRUCellChoSwapped, "reset before the product (W_hn (r * h)); nn.GRUCell "
+                                          "applies it after (r * (W_hn h + b_hn)), and z and 1 - z"),
     ("check_gru_cell", GRUCellOneLayer, "needs an attribute ih = nn.Linear(5, 12)"),
     ("check_lstm_cell", LSTMCellNoForget, "the new c differs from nn.LSTMCell's"),
     ("check_lstm_cell", LSTMCellReturnsH, "expected a pair (h, c)"),
@@ -508,6 +531,7 @@ def gru_solution(update: str) -> str:
     return "import torch\n" + code.replace("return (1 - z) * n + z * h", f"return {update}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("update,expect_ok", [("(1 - z) * n + z * h", True), ("z * n + (1 - z) * h", False)],
                          ids=["right-solution", "wrong-solution"])
 def test_the_build_runs_each_solution_and_fails_when_it_is_wrong(tmp_path, update, expect_ok):

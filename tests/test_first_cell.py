@@ -19,12 +19,12 @@ from pathlib import Path
 import ipywidgets
 import pytest
 import yaml
+from conftest import copy_of_the_checkout, load_file
 
 import rnnbook
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import sync_first_cell  # noqa: E402
+sync_first_cell = load_file(ROOT / "scripts" / "sync_first_cell.py")
 
 
 def run_cell() -> dict:
@@ -189,21 +189,10 @@ def _venv_without_rnnbook(folder: Path) -> Path:
     return python
 
 
-def _copy_of_the_checkout(folder: Path) -> Path:
-    """The checkout's files (tracked, or new and not ignored) copied to ``folder``: pip builds
-    in the source folder, and should not write into this one."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
-    for name in filter(None, listed):
-        if (ROOT / name).is_file():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, folder / name)
-    return folder
-
-
+@pytest.mark.slow
 def test_in_an_environment_without_rnnbook_the_cell_installs_it_and_the_chapter_runs(tmp_path):
     python = _venv_without_rnnbook(tmp_path / "venv")
-    checkout = _copy_of_the_checkout(tmp_path / "checkout")
+    checkout = copy_of_the_checkout(tmp_path / "checkout")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RNNBOOK_INSTALL")}
     # Offline: pip may use only what is installed (setuptools to build, the dependencies).
     env.update(RNNBOOK_INSTALL=str(checkout), PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0",
@@ -212,7 +201,7 @@ def test_in_an_environment_without_rnnbook_the_cell_installs_it_and_the_chapter_
     before = subprocess.run(where, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert before.returncode != 0 and "No module named 'rnnbook'" in before.stderr
 
-    proc = subprocess.run([str(python), str(ROOT / "scripts" / "run_chapters.py"),
+    proc = subprocess.run([str(python), str(ROOT / "sitecheck" / "chapters.py"),
                            str(ROOT / "book" / "data.ipynb")],
                           capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

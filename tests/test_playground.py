@@ -7,9 +7,9 @@ import subprocess
 import pytest
 import torch
 
+from rnnbook.copy_gru import CopyGRU
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
 from rnnbook.playground import STATIC, encode, export_model, load_model, playground, predict
-from rnnbook.strong import CopyGRU
 
 WORDS = ("eight thousand one hundred twelve , eight thousand one hundred thirteen , "
          "eight thousand one hundred fourteen , eight thousand one hundred fifteen ,").split()
@@ -172,3 +172,42 @@ def test_the_pages_script_refuses_what_it_cannot_read(data):
     assert out["ok"] == 3
     assert out["long"] == "the text has 2001 words; the playground reads at most 2000"
     assert out["unknown"] == "unknown model gru3; the models are: gru2"
+
+
+@needs_node
+def test_the_pages_continue_writes_what_rnnbook_generate_writes(data):
+    """Greedy, the page's generate (playground.js, in Node) writes the very words
+    rnnbook.generate writes with the same model and prompt; sampled, it is seeded."""
+    from rnnbook import generate
+
+    models = small_models(len(data.vocab))
+    prompt = " ".join(WORDS)
+    write = f"(k, t, s) => rnnbookPlayground.generate(k, {json.dumps(prompt)}, 40, t, s)"
+    body = (f"const write = {write}; const out = {{}};"
+            f" for (const k of {json.dumps(list(models))}) {{"
+            " out[k] = (await write(k, 0, 0)).words;"
+            " out[k + '-hot'] = (await write(k, 1.5, 7)).words;"
+            " out[k + '-hot-again'] = (await write(k, 1.5, 7)).words;"
+            " out[k + '-hot-other'] = (await write(k, 1.5, 8)).words;"
+            "} return out;")
+    out = run_js({k: encode(m, k) for k, m in models.items()}, body)
+    for key, model in models.items():
+        assert out[key] == generate(model, prompt, 40, vocab=data.vocab).split(), key
+        assert out[key + "-hot"] == out[key + "-hot-again"] != out[key + "-hot-other"], key
+        assert set(out[key + "-hot"]) <= set(data.vocab.itos)
+
+
+@needs_node
+def test_the_pages_continue_refuses_what_rnnbook_generate_refuses(data):
+    model = encode(small_models(len(data.vocab))["gru"], "gru2")
+    calls = {"empty": '"   ", 5, 0', "unknown": '"eight eleventy ,", 5, 0',
+             "cold": '"eight ,", 5, -1', "many": '"eight ,", 201, 0', "ok": '"eight ,", 5, 0'}
+    body = "const out = {};" + "".join(
+        f" try {{ out.{k} = (await rnnbookPlayground.generate('gru2', {args})).words.length; }}"
+        f" catch (e) {{ out.{k} = e.message; }}" for k, args in calls.items()) + " return out;"
+    out = run_js({"gru2": model}, body)
+    assert out["ok"] == 5
+    assert out["empty"].startswith("the prompt is empty")
+    assert out["unknown"].startswith("the prompt has word(s) not in the vocabulary: 'eleventy'")
+    assert out["cold"].startswith("temperature must be a number >= 0")
+    assert out["many"].startswith("the number of words must be a whole number from 1 to 200")

@@ -1,4 +1,4 @@
-"""The check that code fits the screen (scripts/check_sideways.py), on small pages made here: it
+"""The check that code fits the screen (sitecheck/sideways.py), on small pages made here: it
 must count the blocks that scroll sideways, tell code from output, open folded blocks, and
 catch a block that is cut off. And the site's style sheet (book/_static/layout.css) must wrap
 long printed lines on a laptop, with a hanging indent, and leave them scrolling on a phone.
@@ -7,15 +7,14 @@ The book's own pages are measured in CI, on the built site."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from sitecheck import browser
+from sitecheck import sideways as check_sideways
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import browser  # noqa: E402
-import check_sideways  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,

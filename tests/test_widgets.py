@@ -11,11 +11,13 @@ import time
 import ipywidgets as widgets
 import pytest
 
-import rnnbook.widgets as rw
+import rnnbook.explorer
+import rnnbook.sweep as rs
 from rnnbook import train
 from rnnbook.data import HumanNumbers
+from rnnbook.explorer import Explorer
 from rnnbook.learner import History, SilentReporter
-from rnnbook.widgets import Explorer, SweepResults, static_explorer, sweep
+from rnnbook.sweep import SweepResults, static_explorer, sweep
 
 TINY = {"model": "gru2", "bptt": 35, "hidden": 8, "epochs": 1, "bs": 64}
 
@@ -96,7 +98,7 @@ def test_a_failing_run_shows_its_error_and_the_explorer_stays_usable(ex, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("CUDA out of memory (simulated)")
 
-    monkeypatch.setattr(rw, "train", broken)
+    monkeypatch.setattr(rnnbook.explorer, "train", broken)
     row = ex.run(block=True)
     assert row["status"] == "error" and "CUDA out of memory (simulated)" in row["error"]
     assert "The run failed: RuntimeError: CUDA out of memory (simulated)" in ex.message
@@ -167,9 +169,9 @@ def test_static_explorer_links_the_sliders_to_stacks_of_precomputed_figures():
             caption, image = page.children
             assert caption.value.startswith(f'<span class="rnnbook-setting">bptt {b}, hidden {h}:')
             img = _img(image.value)
-            assert img["png"] == rw.setting_png(res, b, h)
+            assert img["png"] == rs.setting_png(res, b, h)
             assert img["class"] == f"rnnbook-figure rnnbook-bptt-{b}-hidden-{h}"
-            assert img["alt"] == html.escape(rw.setting_alt(res, b, h))
+            assert img["alt"] == html.escape(rs.setting_alt(res, b, h))
             assert f"bptt {b} and hidden size {h}" in img["alt"]
             assert f"ending at {res.accuracy(b, h):.1%}" in img["alt"]
     # the links live in the browser: bptt -> outer stack, hidden -> every inner stack
@@ -178,13 +180,13 @@ def test_static_explorer_links_the_sliders_to_stacks_of_precomputed_figures():
     assert (id(sliders["bptt"]), "index", id(outer), "selected_index") in pairs
     for inner in outer.children:
         assert (id(sliders["hidden"]), "index", id(inner), "selected_index") in pairs
-    figures = {hashlib.sha256(rw.setting_png(res, b, h)).hexdigest() for b in res.bptts for h in res.hiddens}
+    figures = {hashlib.sha256(rs.setting_png(res, b, h)).hexdigest() for b in res.bptts for h in res.hiddens}
     assert len(figures) == 4  # each setting has its own figure
     images = [_img(w.value) for w in found if isinstance(w, widgets.HTML) and "<img " in w.value]
     assert len(images) == 4 + 1  # the four settings and the heatmap
     assert sum(len(i["png"]) for i in images[:4]) < 4 * 40_000, "the embedded figures should stay small"
     heatmap = images[-1]
-    assert heatmap["class"] == "rnnbook-heatmap" and heatmap["png"] == rw.heatmap_png(res)
+    assert heatmap["class"] == "rnnbook-heatmap" and heatmap["png"] == rs.setting_heatmap_png(res)
     assert "Lowest 40.0% (bptt 5, hidden 16), highest 55.0% (bptt 20, hidden 64)" in heatmap["alt"]
     assert "seed 0" in found[-1].value and "2 epochs" in found[-1].value
 

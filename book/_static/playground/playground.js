@@ -6,8 +6,11 @@
  * GRU and LSTM layers, batchnorm, the copy head of CopyGRU) in double precision, and draws the
  * view into every <div class="rnnbook-playground"> on the page.
  *
- * Stable entry point: await window.rnnbookPlayground.run(modelKey, text) returns
- * {tokens, predictions, top, hidden}.
+ * Stable entry points: await window.rnnbookPlayground.run(modelKey, text) returns
+ * {tokens, predictions, top, hidden}; await window.rnnbookPlayground.generate(modelKey, prompt,
+ * nWords, temperature, seed) returns {prompt, words, text}, the words the model writes after the
+ * prompt, feeding its own guesses back (temperature 0: the likeliest word each time, as
+ * rnnbook.generate does; above 0: drawn from softmax(logits / temperature), seeded).
  *
  * Options on the div: data-models="gru2 copy_gru" (which models to offer, in order; default:
  * all in models/index.json), data-model (the one chosen first), data-example (an example key,
@@ -363,6 +366,107 @@
     };
   }
 
+  // ------------------------------------------------------------------ writing on: Continue
+  const MAX_WRITE = 200; // words one Continue may write
+
+  // A small seeded generator (mulberry32): the same seed draws the same words.
+  function seededRandom(seed) {
+    let a = seed >>> 0;
+    return function () {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  // One word from probabilities p at a temperature: softmax(log p / temperature).
+  function drawWord(p, temperature, rand) {
+    let mx = -Infinity;
+    const logits = Array.from(p, (x) => Math.log(Math.max(x, 1e-300)) / temperature);
+    for (const x of logits) mx = Math.max(mx, x);
+    let s = 0;
+    const q = logits.map((x) => { const e = Math.exp(x - mx); s += e; return e; });
+    let u = rand() * s;
+    for (let i = 0; i < q.length; i++) { u -= q[i]; if (u < 0) return i; }
+    return q.length - 1;
+  }
+
+  // The model reads the prompt ids from an empty state, then writes nWords, feeding each back.
+  function continueIds(m, ids, nWords, temperature, seed) {
+    let state = zeroState(m);
+    for (const id of ids) state = step(m, id, state);
+    const all = ids.slice(), out = [], rand = seededRandom(seed);
+    for (let k = 0; k < nWords; k++) {
+      const p = readout(m, all, all.length - 1, state[state.length - 1].h).probs;
+      const w = temperature === 0 ? argmax(p) : drawWord(p, temperature, rand);
+      out.push(w); all.push(w);
+      state = step(m, w, state);
+    }
+    return out;
+  }
+
+  // The checks rnnbook.generate makes, with the same messages.
+  function promptIds(m, prompt) {
+    const tokens = tokenize(prompt);
+    if (!tokens.length) throw new Error("the prompt is empty: give at least one word of the vocabulary, e.g. 'eight thousand one ,'");
+    const unknown = [...new Set(tokens.filter((w) => !m.stoi.has(w)))];
+    if (unknown.length) throw new Error("the prompt has word(s) not in the vocabulary: " + unknown.map((w) => "'" + w + "'").join(", ") + "; the words are number words and ','");
+    if (tokens.length > MAX_TOKENS) throw new Error("the prompt has " + tokens.length + " words; the playground reads at most " + MAX_TOKENS);
+    return tokens.map((w) => m.stoi.get(w));
+  }
+
+  function checkWriting(nWords, temperature, seed) {
+    if (!Number.isInteger(nWords) || nWords < 1 || nWords > MAX_WRITE) throw new Error("the number of words must be a whole number from 1 to " + MAX_WRITE + ", got " + nWords);
+    if (typeof temperature !== "number" || !(temperature >= 0) || !isFinite(temperature)) throw new Error("temperature must be a number >= 0 (0: greedy), got " + temperature);
+    if (!Number.isInteger(seed) || seed < 0) throw new Error("seed must be a non-negative whole number, got " + seed);
+  }
+
+  async function generate(modelKey, prompt, nWords, temperature = 0, seed = 0) {
+    checkWriting(nWords, temperature, seed);
+    const m = await loadModel(modelKey);
+    const ids = promptIds(m, prompt);
+    const words = continueIds(m, ids, nWords, temperature, seed).map((i) => m.vocab[i]);
+    return { prompt: tokenize(prompt), words, text: words.join(" ") };
+  }
+
+  // The Continue controls under the text box: the model writes on from the text, in the page.
+  function mountContinue(el, id, modelKey, textOf) {
+    const box = document.createElement("div");
+    box.className = "rnnpg-continue";
+    box.innerHTML =
+      '<p class="rnnpg-h">Let the model write on</p>' +
+      '<div class="rnnpg-controls">' +
+      '<div class="rnnpg-field"><label for="' + id + '-temp">Temperature (0 = greedy: always the likeliest word)</label>' +
+      '<input type="number" id="' + id + '-temp" min="0" max="5" step="0.1" value="0" inputmode="decimal"></div>' +
+      '<div class="rnnpg-field"><label for="' + id + '-nwords">Words to write</label>' +
+      '<input type="number" id="' + id + '-nwords" min="1" max="' + MAX_WRITE + '" step="1" value="30"></div>' +
+      '<div class="rnnpg-field"><label for="' + id + '-seed">Seed (for temperature above 0)</label>' +
+      '<input type="number" id="' + id + '-seed" min="0" step="1" value="0"></div>' +
+      '<div class="rnnpg-field"><button type="button" class="rnnpg-continue-btn" id="' + id + '-continue">Continue</button></div>' +
+      "</div>" +
+      '<p class="rnnpg-note rnnpg-written" id="' + id + '-written" role="status" aria-live="polite"></p>';
+    const after = el.querySelector(".rnnpg-controls");
+    after.parentNode.insertBefore(box, after.nextSibling);
+    const $ = (s) => box.querySelector("#" + id + "-" + s);
+    const out = $("written");
+    $("continue").addEventListener("click", () => {
+      const temperature = Number($("temp").value), nWords = Number($("nwords").value), seed = Number($("seed").value);
+      const key = modelKey();
+      out.classList.remove("rnnpg-error");
+      out.textContent = "writing…";
+      generate(key, textOf(), nWords, temperature, seed).then((r) => {
+        out.innerHTML = "<strong>" + esc(key) + "</strong> writes" + (temperature === 0 ? " (greedy)" : " (temperature " + temperature + ", seed " + seed + ")") +
+          ': <span class="rnnpg-text">' + esc(r.text) + "</span>";
+        el.dispatchEvent(new CustomEvent("rnnbook-playground-continued", { bubbles: true }));
+      }).catch((err) => {
+        out.classList.add("rnnpg-error");
+        out.textContent = "Cannot continue: " + err.message + ".";
+      });
+    });
+  }
+
   // ------------------------------------------------------------------ the view
   let counter = 0;
   const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -432,6 +536,7 @@
     const rowsEl = $("rows"), heat = $("heat"), heatNote = $("heatnote"), pos = $("pos"), posOut = $("posout");
     const explainEl = $("explain"), results = $("results");
     textarea.value = startText;
+    mountContinue(el, id, () => select.value, () => textarea.value);
     const wanted = (el.dataset.models || "").split(/\s+/).filter(Boolean);
     let current = null, generation = 0, timer = null;
 
@@ -599,7 +704,7 @@
     doc.querySelectorAll(".rnnbook-playground").forEach(mount);
   }
 
-  root.rnnbookPlayground = { run, tokenize, numberWords, listModels, loadModel, mount, MAX_TOKENS, EXAMPLES, _forward: forward, _parse: parseModel };
+  root.rnnbookPlayground = { run, generate, MAX_WRITE, tokenize, numberWords, listModels, loadModel, mount, MAX_TOKENS, EXAMPLES, _forward: forward, _parse: parseModel };
   if (doc) {
     if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", mountAll);
     else mountAll();

@@ -1,6 +1,6 @@
 """Check the playground on the built site, in headless Chromium, against PyTorch.
 
-Usage: ``python scripts/check_playground.py [_build/html] [--shots DIR] [--plain book/data]``
+Usage: ``python -m sitecheck.playground [_build/html] [--shots DIR] [--plain book/data]``
 
 - For every model in ``_static/playground/models/index.json`` (and at least ``rnn``, ``gru2``,
   ``lstm2_reg``, ``copy_gru``), ``window.rnnbookPlayground.run(key, text)`` on the playground
@@ -11,6 +11,10 @@ Usage: ``python scripts/check_playground.py [_build/html] [--shots DIR] [--plain
 - On the counting stretch 8101..8160 written out, ``copy_gru`` predicts at least 95% of the
   next words right, and ``gru2`` gets the thousands digit after "," wrong at least a quarter
   of the time (the failure the errors chapter is about); both are printed.
+- Continue: for every model, greedily (temperature 0), ``rnnbookPlayground.generate`` writes
+  the very words ``rnnbook.generate`` writes after the same prompts, with the model rebuilt
+  from the same file; the Continue button shows them, and at a temperature above 0 it writes
+  a seeded, reproducible sample.
 - The view: unknown words are reported, empty text shows a hint, a text over the cap is
   refused, every control has an accessible name and the heatmap a text alternative, the
   component fits a 390-px-wide screen, the pages that embed it render it too.
@@ -29,7 +33,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from browser import open_browser, serve, watch
+from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("rnn", "gru2", "lstm2_reg", "copy_gru")
@@ -54,6 +58,10 @@ def words(numbers) -> str:
 
 
 STRETCH = words(range(8101, 8161))
+PROMPTS = {"from 8,101": words(range(8101, 8106)), "from 8,991": words(range(8991, 8996)),
+           "mid-number": "hundred twelve , " + words(range(8113, 8116))}
+N_WRITE = 60
+CONTINUED = "() => (document.querySelector('.rnnpg-written') || {}).textContent || ''"
 TEXTS = {"8101..8160": STRETCH,
          "into nine thousand": words(range(8990, 9011)),
          "mid-number, unknown word": "hundred twelve , eleventy " + words(range(8113, 8118))}
@@ -169,6 +177,23 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
                       f"max |dp| {dp:.1e}  max |dh| {dh:.1e}")
                 if label == "8101..8160":
                     stretch[key] = stretch_scores(js)
+        print(f"Continue, greedy, {N_WRITE} words: browser vs rnnbook.generate:")
+        from rnnbook import generate
+
+        greedy = {}
+        for entry in index:
+            key = entry["key"]
+            model, vocab, _ = load_model(models_dir / entry["file"])
+            for label, prompt in PROMPTS.items():
+                js = page.evaluate("([k, p, n]) => window.rnnbookPlayground.generate(k, p, n, 0)",
+                                   [key, prompt, N_WRITE])
+                ref = generate(model, prompt, N_WRITE, vocab=vocab)
+                same = js["text"] == ref
+                greedy[key, label] = js["text"]
+                if not same:
+                    problems.append(f"{key}, Continue {label}: the page writes {js['text'][:60]!r}, "
+                                    f"rnnbook.generate {ref[:60]!r}")
+                print(f"  {key:<10} {label:<12} {'same' if same else 'DIFFERENT'}: {js['text'][:56]}…")
         print("counting 8101..8160 in the browser:")
         for key, (acc, right, total) in stretch.items():
             print(f"  {key:<10} next word right {acc:.1%}; "
@@ -201,6 +226,34 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
         page.wait_for_function(
             "() => !!document.querySelector('[aria-label=\"Copy head attention on earlier words\"]')",
             timeout=10000)
+        # the Continue button, greedy then sampled
+        text.fill(PROMPTS["from 8,991"])
+        page.wait_for_function(RENDERED, timeout=10000)
+        page.fill(".rnnpg-continue input[id$='-temp']", "0")
+        page.fill(".rnnpg-continue input[id$='-nwords']", str(N_WRITE))
+        page.click(".rnnpg-continue-btn")
+        page.wait_for_function(f"() => ({CONTINUED})().includes('writes')", timeout=10000)
+        shown = page.evaluate("() => document.querySelector('.rnnpg-written .rnnpg-text').textContent")
+        if shown != greedy.get(("copy_gru", "from 8,991")):
+            problems.append(f"the Continue button wrote {shown[:60]!r}, not the greedy words")
+        page.fill(".rnnpg-continue input[id$='-temp']", "1.5")
+        page.fill(".rnnpg-continue input[id$='-seed']", "3")
+        samples = []
+        for _ in range(2):
+            page.click(".rnnpg-continue-btn")
+            page.wait_for_function(f"() => ({CONTINUED})().includes('temperature 1.5')",
+                                   timeout=10000)
+            samples.append(page.evaluate(CONTINUED))
+            page.evaluate("() => { document.querySelector('.rnnpg-written').textContent = ''; }")
+        if samples[0] != samples[1]:
+            problems.append("the same seed and temperature wrote different words")
+        print(f"  Continue button, copy_gru, T = 1.5, seed 3: {samples[0][:90]}…")
+        page.fill(".rnnpg-continue input[id$='-temp']", "-1")
+        page.click(".rnnpg-continue-btn")
+        page.wait_for_function(f"() => ({CONTINUED})().startsWith('Cannot continue')", timeout=10000)
+        page.fill(".rnnpg-continue input[id$='-temp']", "0")
+        page.click(".rnnpg-continue-btn")
+        page.wait_for_function(f"() => ({CONTINUED})().includes('(greedy)')", timeout=10000)
         unnamed = page.evaluate(CONTROLS)
         problems += [f"control without an accessible name: {u}" for u in unnamed]
         alt = page.evaluate("() => document.querySelector('.rnnpg canvas').getAttribute('aria-label')")

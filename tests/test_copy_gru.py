@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from rnnbook import Learner, LMLoader, load_human_numbers
+from rnnbook.copy_gru import CopyGRU
 from rnnbook.experiments import RECIPES
 from rnnbook.learner import SilentReporter
-from rnnbook.strong import CopyGRU
 
 V, H, BS, T = 40, 16, 3, 9
 

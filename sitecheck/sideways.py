@@ -11,7 +11,7 @@ the column, see ``book/_static/layout.css``). Nothing may be cut off: a block wi
 without a scroll bar to reach the rest fails at any width. Folded content (a hidden cell, an
 exercise's solution) is opened first, so it is measured as a reader who opens it would see it.
 
-Usage: python scripts/check_sideways.py [_build/html] [--toc _toc.yml] [--widths 1280 1366 1920]
+Usage: python -m sitecheck.sideways [_build/html] [--toc _toc.yml] [--widths 1280 1366 1920]
        [--max-output 0] [--page book/data]
 Prints a table of blocks that scroll per width and each block that does; exits 1 if any code
 block scrolls, if more output blocks scroll than allowed, or if a block is cut off.
@@ -23,9 +23,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from browser import open_browser, serve
-from check_a11y import ALL_WIDGETS_SHOWN, OUTPUT_LEXERS
-from check_site import WIDGET_STATE, toc_pages
+from sitecheck.a11y import ALL_WIDGETS_SHOWN, OUTPUT_LEXERS
+from sitecheck.browser import open_browser, serve
+from sitecheck.links import WIDGET_STATE, toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (1280, 1366, 1920)

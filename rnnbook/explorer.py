@@ -1,0 +1,316 @@
+"""The live explorer (chapter "Widgets"): feel what ``bptt`` and the hidden size do, in a kernel.
+
+:class:`Explorer` (``explorer()``) has sliders for ``bptt``, the hidden size, the batch size and
+the epochs, a model choice, and Train and Stop buttons. A run trains through the book's own
+:class:`~rnnbook.learner.Learner` (a :class:`WidgetReporter` drives the progress bar and the
+curves), and every run lands in a table, so settings can be compared. A second tab shows how
+``bs`` and ``bptt`` cut the stream into batches. It needs a running kernel; the static site
+shows the precomputed sweep of :mod:`rnnbook.sweep` instead.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
+from .experiments import RECIPES, get_recipe, train
+from .learner import History, Reporter
+from .plotting import curves_png
+from .yardstick import VALID_ROWS
+
+__all__ = ["BPTT_RANGE", "HIDDEN_RANGE", "BATCH_SIZES", "live_models", "WidgetReporter", "Explorer",
+           "explorer"]
+
+BPTT_RANGE = (2, 70)
+"""The bounds of the live explorer's ``bptt`` slider."""
+HIDDEN_RANGE = (8, 256)
+"""The bounds of the live explorer's hidden-size slider (in steps of 8)."""
+BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
+"""The batch sizes the live explorer offers."""
+
+
+def live_models() -> list[str]:
+    """The models whose window length is free: every recipe that predicts every token.
+
+    (The three-token models of the chapter "Three words in, one word out" read exactly three
+    tokens, so a ``bptt`` slider would mean nothing for them.)
+    """
+    return [k for k, r in RECIPES.items() if not getattr(r.make, "predicts_last", False)]
+
+
+class WidgetReporter(Reporter):
+    """A :class:`~rnnbook.learner.Reporter` that drives widgets: the progress bar after
+    every batch (at most every ``min_interval`` seconds) and ``on_epoch(history)`` after
+    every epoch."""
+
+    def __init__(self, progress: widgets.IntProgress,
+                 on_epoch: Callable[[History], None] | None = None,
+                 min_interval: float = 0.1):
+        self.progress, self.on_epoch = progress, on_epoch
+        self.min_interval = min_interval
+
+    def begin(self, epochs: int, n_batches: int) -> None:
+        self.epochs, self.n_batches, self.last = epochs, n_batches, 0.0
+        self.progress.max = epochs * n_batches
+        self.progress.value = 0
+        self.progress.description = f"epoch 1/{epochs}"
+
+    def batch(self, epoch: int, i: int) -> None:
+        now = time.perf_counter()
+        if now - self.last >= self.min_interval or i + 1 == self.n_batches:
+            self.last = now
+            self.progress.value = epoch * self.n_batches + i + 1
+            self.progress.description = f"epoch {epoch + 1}/{self.epochs}"
+
+    def epoch(self, history: History) -> None:
+        if self.on_epoch is not None:
+            self.on_epoch(history)
+
+    def end(self, history: History) -> None:
+        self.progress.description = "stopped" if history.stopped else "done"
+
+
+_STYLE = {"description_width": "70px"}
+_RUN_COLUMNS = ("run", "model", "bptt", "hidden", "bs", "epochs", "seed", "accuracy", "time", "status")
+
+
+class Explorer:
+    """The live explorer: pick a model, ``bptt``, hidden size, batch size and epochs; train;
+    compare the runs. Display it in a notebook cell (``explorer()`` makes and returns one).
+
+    Training goes through :func:`~rnnbook.experiments.train`, with the recipe's learning rate
+    and schedule.
+    The Train button trains in a background thread, so the Stop button is heard;
+    ``run(block=True)`` trains in the calling thread (for scripts and tests).
+
+    Attributes a script may read: ``runs`` (one dict per run: the columns of the table),
+    ``history`` (the last run's :class:`~rnnbook.learner.History`), ``message`` (the text of
+    the status line) and the widgets themselves (``model``, ``bptt``, ``hidden``, ``bs``,
+    ``epochs``, ``seed``, ``train_button``, ``stop_button``, ``progress``, ``curves``, ...).
+    """
+
+    def __init__(self, data: HumanNumbers | None = None, device=None, model: str = "gru2",
+                 bptt: int = 20, hidden: int = 64, bs: int = 64, epochs: int = 3, seed: int = 0):
+        self.data = data if data is not None else load_human_numbers()
+        self.device = device
+        self.runs: list[dict] = []
+        self.history: History | None = None
+        self.histories: list[History] = []
+        self.message = ""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = False
+        self._current: dict = {}
+
+        models = live_models()
+        self.model = widgets.Dropdown(options=[(f"{k}: {RECIPES[k].title}", k) for k in models],
+                                      value=model, description="model", style=_STYLE,
+                                      layout=widgets.Layout(width="330px"))
+        self.bptt = widgets.IntSlider(value=bptt, min=BPTT_RANGE[0], max=BPTT_RANGE[1],
+                                      description="bptt", style=_STYLE, continuous_update=False)
+        self.hidden = widgets.IntSlider(value=hidden, min=HIDDEN_RANGE[0], max=HIDDEN_RANGE[1], step=8,
+                                        description="hidden", style=_STYLE, continuous_update=False)
+        self.bs = widgets.Dropdown(options=list(BATCH_SIZES), value=bs, description="bs", style=_STYLE,
+                                   layout=widgets.Layout(width="180px"))
+        self.epochs = widgets.IntSlider(value=epochs, min=1, max=30, description="epochs", style=_STYLE,
+                                        continuous_update=False)
+        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=_STYLE,
+                                           layout=widgets.Layout(width="180px"))
+        self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
+        self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop",
+                                          disabled=True)
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="", style=_STYLE)
+        self.status = widgets.HTML()
+        self.recipe_info = widgets.HTML()
+        self.curves = widgets.Image(format="png", value=curves_png(None))
+        self.table = widgets.HTML()
+        self.batches = widgets.HTML()
+
+        self.train_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        for w in (self.model, self.bptt, self.hidden, self.bs, self.epochs, self.seed):
+            w.observe(self._changed, names="value")
+
+        controls = widgets.VBox([
+            widgets.HBox([self.model, self.bs, self.seed]),
+            widgets.HBox([self.bptt, self.hidden, self.epochs]),
+            self.recipe_info,
+            widgets.HBox([self.train_button, self.stop_button, self.progress]),
+            self.status,
+        ])
+        train_tab = widgets.VBox([controls, self.curves, self.table])
+        batches_tab = widgets.VBox([
+            widgets.HTML("How the chosen <code>bs</code> and <code>bptt</code> cut the validation "
+                         "stream into batches (the first rows of x1, x2, x3):"),
+            self.batches])
+        self.widget = widgets.Tab(children=[train_tab, batches_tab], titles=("Train", "Batches"))
+        self._changed()
+        self._show_table()
+
+    # --- display
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # --- state
+    def settings(self) -> dict:
+        """The settings a run would use now."""
+        return {"model": self.model.value, "bptt": self.bptt.value, "hidden": self.hidden.value,
+                "bs": self.bs.value, "epochs": self.epochs.value, "seed": self.seed.value}
+
+    def problems(self) -> list[str]:
+        """Why the current settings cannot be trained (empty when they can)."""
+        s = self.settings()
+        out = []
+        for name, stream, bs in (("training", self.data.train, s["bs"]),
+                                 ("validation", self.data.valid, VALID_ROWS)):
+            try:
+                LMLoader(stream, bs=bs, bptt=s["bptt"])
+            except ValueError as e:
+                out.append(f"{name} stream: {e}")
+        return out
+
+    @property
+    def running(self) -> bool:
+        """Whether a run is in progress."""
+        return self._busy
+
+    def _say(self, text: str, kind: str = "info") -> None:
+        self.message = text
+        color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
+        self.status.value = (f'<div class="rnnbook-status rnnbook-{kind}" style="color:{color};'
+                             f'white-space:pre-wrap">{html.escape(text)}</div>')
+
+    def _changed(self, change=None) -> None:
+        r = get_recipe(self.model.value)
+        self.recipe_info.value = (f"<small>{html.escape(r.title)}: peak learning rate {r.lr:g}, "
+                                  f"weight decay {r.wd:g}, one cycle; the book trains it for "
+                                  f"{r.epochs} epochs with bptt {r.bptt}, hidden {r.hidden}.</small>")
+        s = self.settings()
+        try:
+            text = batch_text(self.data, s["bs"], s["bptt"])
+        except ValueError as e:
+            text = f"refused: {e}"
+        self.batches.value = f"<pre style='font-size:12px;line-height:1.3'>{html.escape(text)}</pre>"
+        if self._busy:
+            return
+        problems = self.problems()
+        self.train_button.disabled = bool(problems)
+        if problems:
+            self._say("Cannot train with these settings: " + "; ".join(problems), "warn")
+        elif change is not None or not self.message:
+            self._say("Ready: press Train.")
+
+    # --- running
+    def run(self, block: bool = False) -> dict | None:
+        """Train with the current settings. Refuses (with a message, returning ``None``) when
+        the settings make no sense or a run is in progress. With ``block=True`` trains here
+        and returns the run's row of the table; otherwise trains in a background thread."""
+        if self._busy:
+            self._say("A run is in progress: wait for it, or press Stop.", "warn")
+            return None
+        problems = self.problems()
+        if problems:
+            self._say("Cannot train with these settings: " + "; ".join(problems), "warn")
+            return None
+        settings = self.settings()
+        self._stop.clear()
+        self._busy = True
+        self.train_button.disabled, self.stop_button.disabled = True, False
+        self._say(f"Training {settings['model']} (bptt {settings['bptt']}, hidden {settings['hidden']}, "
+                  f"bs {settings['bs']}, {settings['epochs']} epochs)...")
+        if block:
+            return self._run(settings)
+        self._thread = threading.Thread(target=self._run, args=(settings,), daemon=True)
+        self._thread.start()
+        return None
+
+    def stop(self) -> None:
+        """Ask the run in progress to stop after its current batch."""
+        if self._busy:
+            self._stop.set()
+            self._say("Stopping after this batch...", "warn")
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background run to finish."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _epoch_done(self, history: History) -> None:
+        self.history = history
+        self._draw(history)
+
+    def _draw(self, history: History | None) -> None:
+        s = self._current
+        title = f"{s['model']}, bptt {s['bptt']}, hidden {s['hidden']}, bs {s['bs']}"
+        self.curves.value = curves_png(history, self.histories[-5:], title=title, epochs=s["epochs"])
+
+    def _run(self, s: dict) -> dict:
+        self._current = s
+        start = time.perf_counter()
+        row = {"run": len(self.runs) + 1, **s, "accuracy": None, "time": 0.0, "status": "error"}
+        try:
+            self._draw(None)
+            reporter = WidgetReporter(self.progress, self._epoch_done)
+            _, history = train(s["model"], seed=s["seed"], data=self.data, device=self.device,
+                               reporter=reporter, should_stop=self._stop.is_set,
+                               bptt=s["bptt"], hidden=s["hidden"], bs=s["bs"], epochs=s["epochs"])
+            row["time"] = time.perf_counter() - start
+            self.history = history
+            row["accuracy"] = history.accuracy if history.rows else None
+            row["status"] = "stopped" if history.stopped else "done"
+            self.runs.append(row)
+            self._draw(history)
+            self.histories.append(history)
+            if history.stopped:
+                self._say(f"Stopped after {len(history.rows)} complete epoch(s) of {s['epochs']}.", "warn")
+            else:
+                epochs = f"{s['epochs']} epoch" + ("s" if s["epochs"] != 1 else "")
+                self._say(f"Done: accuracy {history.accuracy:.1%} after {epochs} "
+                          f"in {row['time']:.1f} s on {history.device}.", "ok")
+        except Exception as e:  # shown in the widget; the explorer stays usable
+            row["time"] = time.perf_counter() - start
+            row["status"], row["error"] = "error", f"{type(e).__name__}: {e}"
+            if row not in self.runs:
+                self.runs.append(row)
+            last = traceback.extract_tb(e.__traceback__)[-1]
+            self._say(f"The run failed: {row['error']}\n(at {last.filename}:{last.lineno})", "error")
+        finally:
+            self._show_table()
+            self._finish()
+        return row
+
+    def _finish(self) -> None:
+        self._busy = False
+        self.stop_button.disabled = True
+        self.train_button.disabled = bool(self.problems())
+
+    def _show_table(self) -> None:
+        # aligned the same in every front end: text columns left, numbers right
+        styles = [f' style="padding:2px 8px; text-align:{"left" if c in ("model", "status") else "right"}"'
+                  for c in _RUN_COLUMNS]
+        head = "".join(f"<th{st}>{c}</th>" for st, c in zip(styles, _RUN_COLUMNS, strict=True))
+        body = []
+        for r in reversed(self.runs):
+            acc = "" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+            cells = [r["run"], r["model"], r["bptt"], r["hidden"], r["bs"], r["epochs"], r["seed"], acc,
+                     f"{r['time']:.1f}s", r["status"]]
+            title = f' title="{html.escape(r["error"])}"' if "error" in r else ""
+            body.append(f"<tr{title}>" + "".join(f"<td{st}>{html.escape(str(c))}</td>"
+                                                 for st, c in zip(styles, cells, strict=True)) + "</tr>")
+        if not body:
+            body = [f'<tr><td colspan="{len(_RUN_COLUMNS)}"><i>no runs yet</i></td></tr>']
+        self.table.value = (f'<table class="rnnbook-runs" style="font-size:12px"><thead><tr>{head}</tr>'
+                            f"</thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def explorer(data: HumanNumbers | None = None, device=None, **settings) -> Explorer:
+    """A live :class:`Explorer` (needs a running kernel); display it by making it a cell's
+    last expression. ``settings`` (``model``, ``bptt``, ``hidden``, ``bs``, ``epochs``,
+    ``seed``) set the starting values."""
+    return Explorer(data=data, device=device, **settings)

@@ -1,0 +1,249 @@
+"""The precomputed sweep (chapter "Widgets"): what ``bptt`` and the hidden size do, on the
+static site, with no kernel.
+
+:func:`sweep` trains one model over a grid of ``bptt`` values and hidden sizes, and
+:func:`static_explorer` turns its results into widgets that need no kernel: the sliders pick
+one of the precomputed figures in the browser (``jslink`` from ``SelectionSlider.index`` to
+``Stack.selected_index``), so they still respond on the static site. :func:`static_batches`
+does the same for the batch view.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import ipywidgets as widgets
+import torch
+
+from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
+from .experiments import get_recipe, train
+from .learner import History, SilentReporter
+from .plotting import curves_png, heatmap_png, smooth
+from .yardstick import VALID_ROWS
+
+__all__ = ["SweepResults", "sweep", "setting_png", "setting_heatmap_png", "setting_alt", "heatmap_alt",
+           "static_explorer", "static_batches"]
+
+
+@dataclass
+class SweepResults:
+    """The runs of a :func:`sweep`: one :class:`~rnnbook.learner.History` per (bptt, hidden)."""
+
+    model: str
+    bptts: tuple[int, ...]
+    hiddens: tuple[int, ...]
+    epochs: int
+    seed: int
+    device: str
+    bs: int = 64
+    histories: dict[tuple[int, int], History] = field(default_factory=dict)
+    seconds: dict[tuple[int, int], float] = field(default_factory=dict)
+
+    def accuracy(self, bptt: int, hidden: int) -> float:
+        """Final validation accuracy of one setting."""
+        return self.histories[bptt, hidden].accuracy
+
+    def grid(self) -> list[list[float]]:
+        """Final accuracies, one row per bptt value, one column per hidden size."""
+        return [[self.accuracy(b, h) for h in self.hiddens] for b in self.bptts]
+
+    @property
+    def total_seconds(self) -> float:
+        """Wall-clock seconds of all the runs together."""
+        return sum(self.seconds.values())
+
+    def best(self) -> tuple[int, int, float]:
+        """The (bptt, hidden, accuracy) of the most accurate setting."""
+        b, h = max(self.histories, key=lambda k: self.histories[k].accuracy)
+        return b, h, self.accuracy(b, h)
+
+    def table(self, what: str = "accuracy") -> str:
+        """The grid as text, one row per bptt value: final ``"accuracy"`` or ``"seconds"`` per run."""
+        if what not in ("accuracy", "seconds"):
+            raise ValueError(f"what must be 'accuracy' or 'seconds', got {what!r}")
+        cell = (lambda b, h: f"{self.accuracy(b, h):.3f}") if what == "accuracy" else (
+            lambda b, h: f"{self.seconds.get((b, h), float('nan')):.1f}")
+        lines = ["bptt \\ hidden " + "".join(f"{h:>8}" for h in self.hiddens)]
+        lines += [f"{b:>13} " + "".join(f"{cell(b, h):>8}" for h in self.hiddens) for b in self.bptts]
+        return "\n".join(lines)
+
+    def loss_max(self) -> float:
+        """A common top for the loss axes of all the settings' figures."""
+        values = [v for h in self.histories.values() for v in h.column("valid_loss")]
+        values += [smooth(h.batch_losses)[min(len(h.batch_losses) - 1, h.batches_per_epoch // 4)]
+                   for h in self.histories.values() if h.batch_losses]
+        return min(4.0, max(values)) * 1.05 if values else 4.0
+
+
+def _check_grid(name: str, values: Sequence[int]) -> tuple[int, ...]:
+    values = tuple(values)
+    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
+        raise ValueError(f"{name} must be a non-empty list of positive ints, got {values!r}")
+    if len(set(values)) != len(values) or list(values) != sorted(values):
+        raise ValueError(f"{name} must be increasing, without repeats, got {values!r}")
+    return values
+
+
+def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
+          hiddens: Sequence[int] = (16, 32, 64, 128), epochs: int = 4, seed: int = 0,
+          data: HumanNumbers | None = None, device=None, threads: int | None = 1,
+          progress: Callable[[int, int, History], None] | None = None) -> SweepResults:
+    """Train ``model`` once per (bptt, hidden) of the grid, each for ``epochs`` epochs
+    from ``seed``, with :func:`~rnnbook.experiments.train` (the recipe's other settings
+    unchanged).
+
+    ``threads`` sets PyTorch's CPU threads during the sweep (restored afterwards;
+    ``None`` leaves them alone). The grid's models are too small to gain from a second
+    thread, and one thread keeps a busy machine from slowing the sweep down many times
+    over (threads that wait for each other while other jobs hold the cores).
+    ``progress(bptt, hidden, history)`` is called after each run.
+    """
+    recipe = get_recipe(model)
+    bptts, hiddens = _check_grid("bptts", bptts), _check_grid("hiddens", hiddens)
+    data = data if data is not None else load_human_numbers()
+    for b in bptts:  # refuse a bad grid before any training
+        LMLoader(data.valid, bs=VALID_ROWS, bptt=b)
+    results = SweepResults(model, bptts, hiddens, epochs, seed, "", recipe.bs)
+    saved_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        for b in bptts:
+            for h in hiddens:
+                start = time.perf_counter()
+                learn, history = train(recipe, seed=seed, data=data, device=device,
+                                       reporter=SilentReporter(), bptt=b, hidden=h,
+                                       epochs=epochs)
+                results.seconds[b, h] = time.perf_counter() - start
+                results.histories[b, h] = history
+                results.device = str(learn.device)
+                if progress is not None:
+                    progress(b, h, history)
+    finally:
+        torch.set_num_threads(saved_threads)
+    return results
+
+
+def _caption(results: SweepResults, bptt: int, hidden: int) -> str:
+    """Two lines of HTML: the setting and its accuracy, then how it was trained."""
+    h = results.histories[bptt, hidden]
+    seconds = results.seconds.get((bptt, hidden), 0.0)
+    return (f"bptt {bptt}, hidden {hidden}: accuracy {h.accuracy:.1%}<br><small>after {results.epochs} "
+            f"epochs, {h.batches_per_epoch} batches per epoch, {seconds:.1f} s</small>")
+
+
+def setting_png(results: SweepResults, bptt: int, hidden: int, dpi: int = 72) -> bytes:
+    """The precomputed figure of one setting: its curves, on axes shared by the whole grid, with
+    the accuracy of the other hidden sizes at the same bptt in grey."""
+    others = [results.histories[bptt, h] for h in results.hiddens if h != hidden]
+    return curves_png(results.histories[bptt, hidden], others,
+                      title=f"{results.model}, bptt {bptt}, hidden {hidden}",
+                      epochs=results.epochs, loss_max=results.loss_max(), figsize=(5.3, 2.4), dpi=dpi)
+
+
+def setting_heatmap_png(results: SweepResults, dpi: int = 72) -> bytes:
+    """The final accuracy over the sweep's grid as a heatmap (bptt down, hidden across)."""
+    return heatmap_png(results.grid(), results.bptts, results.hiddens, results.epochs, dpi)
+
+
+def setting_alt(results: SweepResults, bptt: int, hidden: int) -> str:
+    """The alt text of :func:`setting_png`: what its figure shows, in words."""
+    h = results.histories[bptt, hidden]
+    valid = h.column("valid_loss")
+    end = f", ending at a validation loss of {valid[-1]:.2f}" if valid else ""
+    return (f"Training curves of {results.model} with bptt {bptt} and hidden size {hidden} over "
+            f"{results.epochs} epochs. Left: training loss per batch (smoothed) and validation "
+            f"loss per epoch{end}. Right: validation accuracy per epoch, ending at "
+            f"{h.accuracy:.1%}, with the other hidden sizes at bptt {bptt} in light grey.")
+
+
+def heatmap_alt(results: SweepResults) -> str:
+    """The alt text of :func:`setting_heatmap_png`: what its figure shows, in words."""
+    grid = results.grid()
+    (lo, lo_b, lo_h), (hi, hi_b, hi_h) = (
+        f((acc, b, h) for b, row in zip(results.bptts, grid, strict=True)
+          for h, acc in zip(results.hiddens, row, strict=True)) for f in (min, max))
+    return (f"Heatmap of the final validation accuracy after {results.epochs} epochs, bptt "
+            f"{', '.join(map(str, results.bptts))} down, hidden size "
+            f"{', '.join(map(str, results.hiddens))} across. Lowest {lo:.1%} (bptt {lo_b}, hidden "
+            f"{lo_h}), highest {hi:.1%} (bptt {hi_b}, hidden {hi_h}).")
+
+
+def _image(png: bytes, alt: str, classes: Sequence[str] = ()) -> widgets.HTML:
+    """A PNG with alt text, shown at its own size: an ``<img>`` in an HTML widget (the Image
+    widget has no alt text, so a screen reader would meet a nameless image)."""
+    width, height = struct.unpack(">II", png[16:24])
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    img = (f'<img src="{src}" alt="{html.escape(alt)}" width="{width}" height="{height}" '
+           f'class="{" ".join(classes)}">')
+    return widgets.HTML(img, layout=widgets.Layout(width=f"{width}px", height=f"{height}px", flex="none"))
+
+
+def _selection_slider(name: str, values: Sequence[int], value: int) -> widgets.SelectionSlider:
+    return widgets.SelectionSlider(options=[(str(v), v) for v in values], value=value, description=name,
+                                   continuous_update=True, style={"description_width": "50px"},
+                                   layout=widgets.Layout(width="270px"))
+
+
+def static_explorer(results: SweepResults, bptt: int | None = None, hidden: int | None = None
+                    ) -> widgets.Widget:
+    """Widgets that show the precomputed results of a :func:`sweep` and need no kernel.
+
+    Two ``SelectionSlider`` s (bptt, hidden) pick one figure: an outer ``Stack`` holds one inner
+    ``Stack`` per bptt value, each inner ``Stack`` one figure per hidden size; ``jslink`` ties
+    the bptt slider's ``index`` to the outer ``selected_index`` and the hidden slider's to every
+    inner one, so the browser does the picking. A heatmap of the final accuracies sits beside it.
+    The returned box's ``links`` attribute lists the ``jslink`` s.
+    """
+    bptt = results.bptts[len(results.bptts) // 2] if bptt is None else bptt
+    hidden = results.hiddens[len(results.hiddens) // 2] if hidden is None else hidden
+    bptt_slider = _selection_slider("bptt", results.bptts, bptt)
+    hidden_slider = _selection_slider("hidden", results.hiddens, hidden)
+    inner_stacks, links = [], []
+    for b in results.bptts:
+        pages = []
+        for h in results.hiddens:
+            caption = widgets.HTML(f'<span class="rnnbook-setting">{_caption(results, b, h)}</span>')
+            image = _image(setting_png(results, b, h), setting_alt(results, b, h),
+                           ("rnnbook-figure", f"rnnbook-bptt-{b}-hidden-{h}"))
+            pages.append(widgets.VBox([caption, image]))
+        inner = widgets.Stack(pages, selected_index=hidden_slider.index)
+        links.append(widgets.jslink((hidden_slider, "index"), (inner, "selected_index")))
+        inner_stacks.append(inner)
+    outer = widgets.Stack(inner_stacks, selected_index=bptt_slider.index)
+    links.append(widgets.jslink((bptt_slider, "index"), (outer, "selected_index")))
+    heatmap = _image(setting_heatmap_png(results), heatmap_alt(results), ("rnnbook-heatmap",))
+    note = widgets.HTML(
+        f"<small>Precomputed when this page was built: {html.escape(results.model)}, "
+        f"{len(results.bptts)} x {len(results.hiddens)} settings, {results.epochs} epochs each, "
+        f"seed {results.seed}, bs {results.bs}, on {html.escape(results.device)}. The sliders only "
+        f"choose among these runs.</small>")
+    figures = widgets.HBox([outer, heatmap],
+                           layout=widgets.Layout(flex_flow="row wrap", align_items="flex-end"))
+    # the sliders wrap, one under the other, on a screen too narrow for both side by side
+    sliders = widgets.HBox([bptt_slider, hidden_slider], layout=widgets.Layout(flex_flow="row wrap"))
+    box = widgets.VBox([sliders, figures, note])
+    box.add_class("rnnbook-static-explorer")
+    box.links = links  # the browser-side links, for scripts that want to check them
+    return box
+
+
+def static_batches(data: HumanNumbers, bptts: Sequence[int] = (3, 5, 10, 20, 70), bs: int = 64,
+                   rows: int = 4, width: int = 76) -> widgets.Widget:
+    """The batch view without a kernel: a bptt slider over ``bptts`` choosing among precomputed
+    texts of :func:`batch_text` (a ``Stack`` of ``<pre>`` blocks, linked in the browser)."""
+    bptts = _check_grid("bptts", bptts)
+    slider = _selection_slider("bptt", bptts, bptts[len(bptts) // 2])
+    pages = [widgets.HTML(f"<pre style='font-size:12px;line-height:1.3'>"
+                          f"{html.escape(batch_text(data, bs, b, rows=rows, width=width))}</pre>")
+             for b in bptts]
+    stack = widgets.Stack(pages, selected_index=slider.index)
+    widgets.jslink((slider, "index"), (stack, "selected_index"))
+    box = widgets.VBox([slider, stack])
+    box.add_class("rnnbook-static-batches")
+    return box
