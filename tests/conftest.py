@@ -31,13 +31,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tiny_book(folder: Path, code: str) -> Path:
-    """A copy of the book's configuration (``_config.yml``, ``book/_ext``, ``book/_static``)
-    around one chapter, ``book/chapter.ipynb``, whose only code cell is ``code``."""
+    """A copy of the book's configuration (``_config.yml``, ``book/_ext``, ``book/_static``,
+    ``book/_templates``) around one chapter, ``book/chapter.ipynb``, whose only code cell is
+    ``code``."""
     book = folder / "book"
     book.mkdir(parents=True)
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     shutil.copytree(ROOT / "book" / "_ext", book / "_ext")
     shutil.copytree(ROOT / "book" / "_static", book / "_static")
+    shutil.copytree(ROOT / "book" / "_templates", book / "_templates")
     (folder / "_toc.yml").write_text("format: jb-book\nroot: book/index\nchapters:\n  - file: book/chapter\n")
     (book / "index.md").write_text("# A tiny book\n\nOne chapter.\n")
     nb = nbformat.v4.new_notebook()

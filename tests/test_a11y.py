@@ -43,7 +43,8 @@ def test_the_width_check_reads_every_page_of_the_toc(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
-def test_axe_finds_a_nameless_slider_and_an_image_without_alt(tmp_path, capsys):
+def test_axe_finds_a_nameless_slider_an_image_without_alt_and_text_outside_landmarks(
+        tmp_path, capsys):
     pytest.importorskip("playwright.sync_api")
     (tmp_path / "book").mkdir()
     head = '<!doctype html><html lang="en"><head><title>t</title></head><body><main><h1>t</h1>'
@@ -52,8 +53,12 @@ def test_axe_finds_a_nameless_slider_and_an_image_without_alt(tmp_path, capsys):
     (tmp_path / "book" / "good.html").write_text(
         head + '<img src="x.png" alt="a red square"><span id="l">bptt</span>'
         '<div role="slider" tabindex="0" aria-valuenow="3" aria-labelledby="l"></div></main>')
-    problems = check_a11y.check_axe(tmp_path, ["book/bad", "book/good"])
+    # a moderate violation fails too: the title link outside every landmark
+    (tmp_path / "book" / "outside.html").write_text(
+        head.replace("<main>", '<a href="good.html">rnnbook</a><main>') + "</main>")
+    problems = check_a11y.check_axe(tmp_path, ["book/bad", "book/good", "book/outside"])
     assert sorted(p.split(" (")[0] for p in problems) == [
-        "book/bad: critical image-alt", "book/bad: serious aria-input-field-name"]
+        "book/bad: critical image-alt", "book/bad: serious aria-input-field-name",
+        "book/outside: moderate region"]
     out = capsys.readouterr().out
-    assert "book/good                    0 critical, 0 serious" in out
+    assert "book/good                    0 critical, 0 serious, 0 moderate, 0 minor" in out
