@@ -11,6 +11,7 @@ against its ceiling (:mod:`rnnbook.yardstick`).
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import statistics
 from collections.abc import Callable, Sequence
@@ -20,13 +21,16 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from . import models
+from . import checks, models
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
 from .learner import History, Learner, Reporter, SilentReporter, set_seed
 from .yardstick import VALID_ROWS, ceiling_for, one_row_accuracy
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare"]
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare", "MAX_SEEDS"]
+
+MAX_SEEDS = 1000
+"""The most seeds :func:`compare` trains each model with."""
 
 
 @dataclass(frozen=True)
@@ -48,12 +52,33 @@ class Recipe:
     reference: float | None = None
     reference_source: str = ""
 
+    def __post_init__(self) -> None:
+        checks.text("key", self.key, empty=False)
+        checks.text("title", self.title)
+        checks.function("make", self.make)
+        checks.positive_int("bptt", self.bptt)
+        checks.positive_int("epochs", self.epochs)
+        checks.positive_number("lr", self.lr)
+        checks.positive_int("bs", self.bs)
+        checks.positive_int("hidden", self.hidden, at_most=checks.MAX_UNITS)
+        checks.non_negative_number("wd", self.wd)
+        checks.number("pct_start", self.pct_start, 0.0, 1.0, open_low=True, open_high=True)
+        checks.boolean("drop_last", self.drop_last)
+        checks.instance("model_kwargs", self.model_kwargs, dict, "a dict of the model's arguments")
+        try:  # the model's arguments: vocab_size, hidden, then model_kwargs
+            inspect.signature(self.make).bind(1, 1, **self.model_kwargs)
+        except TypeError as e:
+            raise ValueError(f"model_kwargs {checks.show(self.model_kwargs)} do not fit "
+                             f"{getattr(self.make, '__name__', 'make')}: {e}") from None
+        except ValueError:  # no signature to read (a built-in)
+            pass
+        if self.reference is not None:
+            checks.number("reference", self.reference, 0.0, 1.0)
+        checks.text("reference_source", self.reference_source)
+
     def with_(self, **changes) -> Recipe:
         """A copy with some settings changed, e.g. ``recipe.with_(epochs=3)``."""
-        unknown = set(changes) - set(self.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown recipe setting(s) {sorted(unknown)}; "
-                             f"allowed: {sorted(self.__dataclass_fields__)}")
+        checks.settings("recipe setting", changes, self.__dataclass_fields__)
         return replace(self, **changes)
 
 
@@ -82,19 +107,33 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
 ]}
 
 
+def _recipe(recipe: object) -> Recipe:
+    """``recipe`` if it is a :class:`Recipe`, the recipe of that key if it is a key."""
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown model {recipe!r}: recipe must be a Recipe or a model key; "
+                             f"the models are: {', '.join(RECIPES)}")
+        return RECIPES[recipe]
+    return checks.instance("recipe", recipe, Recipe, f"a Recipe or a model key ({', '.join(RECIPES)})")
+
+
 def get_recipe(key: str) -> Recipe:
     """The recipe registered under ``key``; ``ValueError`` lists the keys if there is none."""
+    checks.text("key", key)
     try:
         return RECIPES[key]
     except KeyError:
-        raise ValueError(f"unknown model {key!r}; the models are: {', '.join(RECIPES)}") from None
+        raise ValueError(f"unknown model key {key!r}; the models are: {', '.join(RECIPES)}") from None
 
 
 def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
           device=None) -> Learner:
     """A fresh, seeded :class:`Learner` for ``recipe`` (a :class:`Recipe` or its key)."""
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
+    recipe = _recipe(recipe)
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    device = checks.device("device", device)
     data = data if data is not None else load_human_numbers()
     train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last, valid_bs=VALID_ROWS)
     set_seed(seed)
@@ -109,10 +148,12 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
 
     ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`.
     """
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
+    recipe = _recipe(recipe)
     if changes:
         recipe = recipe.with_(**changes)
+    if reporter is not None:
+        checks.instance("reporter", reporter, Reporter, "a Reporter (or None for the default)")
+    checks.function("should_stop", should_stop, none=True)
     learn = build(recipe, data, seed, device)
     set_seed(seed)
     history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
@@ -159,11 +200,15 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     thread each (on a CPU with that many cores this divides the time; each run is seeded
     on its own, so the results are the same as with one worker).
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
-    recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
+    keys = checks.strings("keys", keys)
+    seeds = checks.positive_int("seeds", seeds, at_most=MAX_SEEDS)
+    workers = checks.positive_int("workers", workers)
+    device = checks.device("device", device)
+    checks.function("progress", progress, none=True)
+    for i, k in enumerate(keys):  # fail on a bad key before any training
+        if k not in RECIPES:
+            raise ValueError(f"keys[{i}]: unknown model {k!r}; the models are: {', '.join(RECIPES)}")
+    recipes = [get_recipe(k) for k in keys]
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
     results: dict[tuple[str, int], tuple[float, float, float, str]] = {}
     for (key, seed), result in _runs(jobs, device, workers):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from . import checks
 from .checks import positive_int
 from .data import HumanNumbers, LMLoader, load_human_numbers
 from .learner import Learner
@@ -34,6 +35,8 @@ VALID_ROWS = 64
 def one_row_accuracy(learn: Learner, data: HumanNumbers | None = None) -> float:
     """The accuracy of a trained learner on the whole validation stream read as one row
     (one reset, at the start), with the windows of its validation batches."""
+    checks.instance("learn", learn, Learner, "a Learner")
+    _data(data)
     data = data if data is not None else load_human_numbers()
     dl = learn.valid_dl
     return learn.validate(LMLoader(data.valid, 1, dl.bptt, dl.drop_last))[1]
@@ -44,16 +47,22 @@ def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
     """:func:`ceiling` for what ``recipe``'s model sees: its row from the
     start if it keeps its state, else only its current window (and, for a model that
     predicts the last token, scored once per window)."""
-    if isinstance(recipe, str):
-        from .experiments import get_recipe  # here, not at the top: experiments imports this module
+    from .experiments import _recipe  # here, not at the top: experiments imports this module
 
-        recipe = get_recipe(recipe)
+    recipe = _recipe(recipe)
+    rows = positive_int("rows", rows)
+    _data(data)
     stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
     last_only = bool(getattr(recipe.make, "predicts_last", False))
     window = None if stateful else recipe.bptt
     if data is None:
         return _default_ceiling(window, last_only, rows)
     return ceiling(data.valid, rows, window, last_only)["accuracy"]
+
+
+def _data(data: object) -> None:
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
 
 
 @functools.cache
@@ -83,8 +92,9 @@ def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64,
     and ``right``: a (rows, scored positions per row) tensor of the chance that the
     best predictor is right there, to find where the unavoidable errors sit.
     """
-    stream = torch.as_tensor(stream).flatten().long()
+    stream = checks.token_ids("stream", stream, dim=None).flatten()
     rows = positive_int("rows", rows)
+    last_only = checks.boolean("last_only", last_only)
     if window is not None:
         window = positive_int("window", window)
     elif last_only:
@@ -93,7 +103,8 @@ def ceiling(stream: torch.Tensor | Sequence[int], rows: int = 64,
     if last_only:
         row_len -= row_len % window
     if row_len < 1:
-        raise ValueError(f"{len(stream)} tokens are too short for {rows} rows")
+        raise ValueError(f"stream: {len(stream)} tokens are too short for {rows} rows"
+                         + (f" of whole windows of {window}" if last_only else ""))
     places, follows = stream[:-1], stream[1:]  # every place that has a next token
     vocab_size = int(stream.max()) + 1
     right, ties = [], 0
