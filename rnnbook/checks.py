@@ -154,7 +154,10 @@ def number(name: str, value: object, low: float = -math.inf, high: float = math.
                        f"{_bound(high)}{')' if open_high else ']'}")
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         refuse(name, value, allowed, wrong_type=True)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int too large for a float
+        x = math.inf
     if (not math.isfinite(x) or x < low or x > high or (open_low and x == low)
             or (open_high and x == high)):
         refuse(name, value, allowed)

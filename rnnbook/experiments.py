@@ -131,7 +131,7 @@ def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
     """A fresh, seeded :class:`Learner` for ``recipe`` (a :class:`Recipe` or its key)."""
     recipe = _recipe(recipe)
     if data is not None:
-        checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
     seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
     device = checks.device("device", device)
     data = data if data is not None else load_human_numbers()
@@ -207,7 +207,8 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     checks.function("progress", progress, none=True)
     for i, k in enumerate(keys):  # fail on a bad key before any training
         if k not in RECIPES:
-            raise ValueError(f"keys[{i}]: unknown model {k!r}; the models are: {', '.join(RECIPES)}")
+            raise ValueError(f"keys[{i}]: unknown model {k!r}; "
+                             f"the models are: {', '.join(RECIPES)}")
     recipes = [get_recipe(k) for k in keys]
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
     results: dict[tuple[str, int], tuple[float, float, float, str]] = {}

@@ -53,7 +53,7 @@ class WidgetReporter(Reporter):
     def __init__(self, progress: widgets.IntProgress,
                  on_epoch: Callable[[History], None] | None = None,
                  min_interval: float = 0.1):
-        checks.instance("progress", progress, widgets.IntProgress, "an ipywidgets.IntProgress")
+        checks.instance("progress", progress, widgets.IntProgress, "an IntProgress widget")
         checks.function("on_epoch", on_epoch, none=True)
         min_interval = checks.non_negative_number("min_interval", min_interval)
         self.progress, self.on_epoch = progress, on_epoch
@@ -102,7 +102,7 @@ class Explorer:
     def __init__(self, data: HumanNumbers | None = None, device=None, model: str = "gru2",
                  bptt: int = 20, hidden: int = 64, bs: int = 64, epochs: int = 3, seed: int = 0):
         if data is not None:
-            checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
+            checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
         device = checks.device("device", device)
         checks.one_of("model", model, live_models(), what="a model whose window length is free:")
         checks.integer("bptt", bptt, *BPTT_RANGE)

@@ -119,7 +119,7 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     epochs = checks.positive_int("epochs", epochs)
     seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
     if data is not None:
-        checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
     device = checks.device("device", device)
     if threads is not None:
         threads = checks.positive_int("threads", threads, at_most=checks.MAX_THREADS)

@@ -62,7 +62,7 @@ def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
 
 def _data(data: object) -> None:
     if data is not None:
-        checks.instance("data", data, HumanNumbers, "a HumanNumbers (or None for the book's data)")
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
 
 
 @functools.cache
