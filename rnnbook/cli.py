@@ -12,7 +12,7 @@ import torch
 
 from . import checks
 from .data import load_human_numbers
-from .experiments import MAX_SEEDS, RECIPES, compare, get_recipe, train
+from .experiments import MAX_SEEDS, RECIPES, _compare_row, compare, format_row, get_recipe, train
 from .learner import TextReporter, default_device
 from .yardstick import VALID_ROWS, ceiling
 
@@ -86,23 +86,15 @@ def _parser() -> argparse.ArgumentParser:
 def format_table(rows: Sequence[dict]) -> str:
     """The rows of :func:`rnnbook.experiments.compare` as an aligned text table: accuracy at
     64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points."""
-    keys = ("model", "accuracy", "accuracy_sd", "accuracy_one_row", "ceiling", "reference",
-            "seconds_per_epoch", "device")
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
         checks.refuse("rows", rows, "a list of the dicts compare() returns", wrong_type=True)
     for i, r in enumerate(rows):
-        if not isinstance(r, dict) or not set(keys) <= set(r):
-            checks.refuse(f"rows[{i}]", r, f"a dict as compare() returns (with {', '.join(keys)})",
-                          wrong_type=not isinstance(r, dict))
+        _compare_row(f"rows[{i}]", r)
     lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
              f"{'reference':>10} {'s/epoch':>8}  device"]
-    for r in rows:
-        ref = f"{r['reference']:.3f}" if r["reference"] is not None else "-"
-        sd = r["accuracy_sd"]
-        acc = f"{r['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001")
-        gap = 100 * (r["accuracy"] - r["ceiling"])
-        lines.append(f"{r['model']:<12} {acc:>16} {r['accuracy_one_row']:>8.3f} {r['ceiling']:>8.3f} "
-                     f"{gap:>6.1f} {ref:>10} {r['seconds_per_epoch']:>8.2f}  {r['device']}")
+    for r in map(format_row, rows):
+        lines.append(f"{r['model']:<12} {r['accuracy']:>16} {r['one_row']:>8} {r['ceiling']:>8} "
+                     f"{r['gap']:>6} {r['reference']:>10} {r['seconds_per_epoch']:>8}  {r['device']}")
     lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
               "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
               "(its row from the start, or only its window); gap: points from the ceiling."]

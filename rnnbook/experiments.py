@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import multiprocessing
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
@@ -21,13 +22,13 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from . import checks, models
+from . import checks, models, runs
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
-from .learner import History, Learner, Reporter, SilentReporter, set_seed
+from .learner import History, Learner, Reporter, SilentReporter, default_reporter, set_seed
 from .yardstick import VALID_ROWS, ceiling_for, one_row_accuracy
 
-__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare", "MAX_SEEDS"]
+__all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "compare", "format_row", "MAX_SEEDS"]
 
 MAX_SEEDS = 1000
 """The most seeds :func:`compare` trains each model with."""
@@ -146,7 +147,8 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
           **changes) -> tuple[Learner, History]:
     """Build and train ``recipe`` (with any settings in ``changes``); returns learner and history.
 
-    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`.
+    ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`. While the
+    book is built, a run that an earlier chapter trained is loaded instead (:mod:`rnnbook.runs`).
     """
     recipe = _recipe(recipe)
     if changes:
@@ -154,12 +156,32 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     if reporter is not None:
         checks.instance("reporter", reporter, Reporter, "a Reporter (or None for the default)")
     checks.function("should_stop", should_stop, none=True)
+    start = time.perf_counter()
     learn = build(recipe, data, seed, device)
-    set_seed(seed)
-    history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
-                                  pct_start=recipe.pct_start, reporter=reporter,
-                                  should_stop=should_stop)
+    cached = runs.folder() is not None and should_stop is None and _is_the_data(data)
+    key = runs.run_key(recipe, seed, learn.device) if cached else None
+    history = runs.load(key, learn) if key is not None else None
+    loaded = history is not None
+    if loaded:
+        runs.replay(history, reporter if reporter is not None else default_reporter())
+    else:
+        set_seed(seed)
+        history = learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd,
+                                      pct_start=recipe.pct_start, reporter=reporter,
+                                      should_stop=should_stop)
+        if key is not None:
+            runs.save(key, learn, history)
+    if key is not None:
+        runs.record(recipe, seed, time.perf_counter() - start, loaded)
     return learn, history
+
+
+def _is_the_data(data: HumanNumbers | None) -> bool:
+    """Whether ``data`` is the book's data (the run cache serves runs on nothing else)."""
+    made = load_human_numbers()
+    return data is None or data is made or (
+        data.vocab.itos == made.vocab.itos and torch.equal(data.train, made.train)
+        and torch.equal(data.valid, made.valid))
 
 
 def _run_one(key: str, seed: int, device, threads: int | None) -> tuple[float, float, float, str]:
@@ -232,3 +254,35 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
             "device": devices[0],
         })
     return rows
+
+
+ROW_KEYS = ("model", "accuracy", "accuracy_sd", "accuracy_one_row", "ceiling", "reference",
+            "seconds_per_epoch", "device")
+"""The keys of a row of :func:`compare` that :func:`format_row` shows."""
+
+
+def _compare_row(name: str, row: object) -> None:
+    """Refuse ``row`` unless it is a dict with the keys of a row of :func:`compare`."""
+    if not isinstance(row, dict) or not set(ROW_KEYS) <= set(row):
+        checks.refuse(name, row, f"a dict as compare() returns (with {', '.join(ROW_KEYS)})",
+                      wrong_type=not isinstance(row, dict))
+
+
+def format_row(row: dict) -> dict[str, str]:
+    """One row of :func:`compare` as the text of the table's cells (chapter "Results"; the
+    results chapter and ``python -m rnnbook table`` show the same): the accuracy at 64 rows as
+    mean ± sd (an sd under 0.0005 as ``<0.001``), at one row, the ceiling, the gap to it in
+    points (100 × accuracy minus ceiling), the published figure (``-`` if none), seconds per
+    epoch and the device."""
+    _compare_row("row", row)
+    sd, ref = row["accuracy_sd"], row["reference"]
+    return {
+        "model": row["model"],
+        "accuracy": f"{row['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001"),
+        "one_row": f"{row['accuracy_one_row']:.3f}",
+        "ceiling": f"{row['ceiling']:.3f}",
+        "gap": f"{100 * (row['accuracy'] - row['ceiling']):+.1f}",
+        "reference": f"{ref:.3f}" if ref is not None else "-",
+        "seconds_per_epoch": f"{row['seconds_per_epoch']:.2f}",
+        "device": row["device"],
+    }

@@ -5,6 +5,22 @@
 ``OneCycleLR`` (25% warm-up, cosine annealing, momentum cycled 0.95 -> 0.85 -> 0.95). Each
 epoch adds one row (epoch, train_loss, valid_loss, accuracy, time) to the table that is
 shown as it trains: HTML in a notebook, text in a terminal.
+
+The model contract
+------------------
+The trainer knows nothing of the model but this; a model you add to the book needs no more:
+
+- ``forward(x)`` takes a (B, T) batch of token ids and returns logits: (B, T, V) for a model
+  that predicts every token, (B, V) for one that predicts only the last;
+- ``predicts_last = True`` (a class attribute; default ``False``): the model is scored on the
+  last target of each row only;
+- ``reset()`` (optional): called at the start of every epoch and before every validation;
+  a stateful model empties its state there (and detaches it between batches itself);
+- ``extra_loss`` (optional): a scalar tensor that ``forward`` leaves on the model in
+  training mode, added to the loss that is backpropagated but not to the reported loss
+  (the regularised LSTM's activation penalties).
+
+Batchnorm layers and parameters named ``bias*`` get no weight decay.
 """
 
 from __future__ import annotations
@@ -30,6 +46,7 @@ __all__ = [
     "TextReporter",
     "NotebookReporter",
     "SilentReporter",
+    "default_reporter",
     "Learner",
     "loss_and_correct",
 ]
@@ -196,7 +213,8 @@ def _in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _default_reporter() -> Reporter:
+def default_reporter() -> Reporter:
+    """An HTML table in a notebook, text elsewhere."""
     return NotebookReporter() if _in_notebook() else TextReporter()
 
 
@@ -330,7 +348,7 @@ class Learner:
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=lr, total_steps=epochs * n_batches, pct_start=pct_start,
             div_factor=div, final_div_factor=final_div, base_momentum=0.85, max_momentum=0.95)
-        reporter = reporter if reporter is not None else _default_reporter()
+        reporter = reporter if reporter is not None else default_reporter()
         history = History(device=str(self.device), batches_per_epoch=n_batches)
         reporter.begin(epochs, n_batches)
         try:

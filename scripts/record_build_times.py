@@ -84,8 +84,8 @@ def main(argv=None) -> int:
 
 
 def _toc_order() -> list[str]:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from check_site import toc_pages
+    sys.path.insert(0, str(ROOT))  # the repository root: the sitecheck package
+    from sitecheck.links import toc_pages
 
     return toc_pages(ROOT / "_toc.yml")
 

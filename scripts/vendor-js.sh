@@ -2,7 +2,7 @@
 # Fetch the JavaScript the static site needs, so the built book loads nothing from a CDN:
 # the ipywidgets embed manager (and require.js, which it needs) and MathJax for the equations.
 # The files are committed under book/_static/vendor/; rerun this to update them.
-# It also fetches axe-core into scripts/vendor/: test tooling for scripts/check_a11y.py, kept out
+# It also fetches axe-core into sitecheck/vendor/: test tooling for sitecheck/a11y.py, kept out
 # of the site (committed, so the accessibility check runs offline like the rest of CI).
 set -euo pipefail
 HTML_MANAGER=1.0.15   # @jupyter-widgets/html-manager 1.x renders ipywidgets 8 state
@@ -43,6 +43,6 @@ echo "vendored into $dest:"; ls "$dest"; du -sh "$dest"
 mkdir -p "$tools"
 cp ax/package/axe.min.js "$tools/"
 cp ax/package/LICENSE "$tools/axe-core.LICENSE"
-printf 'axe-core %s (MPL-2.0, Deque Systems): axe.min.js, for scripts/check_a11y.py only (not a site asset)\n' \
+printf 'axe-core %s (MPL-2.0, Deque Systems): axe.min.js, for sitecheck/a11y.py only (not a site asset)\n' \
   "$AXE" > "$tools/VERSIONS"
 echo "vendored into $tools:"; ls "$tools"

@@ -1,18 +1,17 @@
-"""The accessibility check itself (scripts/check_a11y.py): it must catch what it is there to
+"""The accessibility check itself (sitecheck/a11y.py): it must catch what it is there to
 catch, on small pages made here (the book's own pages are checked in the widgets browser test
 and in CI, on the built site)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from sitecheck import a11y as check_a11y
+from sitecheck import browser
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import browser  # noqa: E402
-import check_a11y  # noqa: E402
 
 PYTHON = '<div class="highlight-ipython3 notranslate"><div class="highlight"><pre>{}</pre></div></div>'
 OUTPUT = ('<div class="output stream highlight-myst-ansi notranslate"><div class="highlight">'
@@ -42,6 +41,7 @@ def test_the_width_check_reads_every_page_of_the_toc(tmp_path, capsys):
     assert problems[1] == "book/c: no HTML page for this _toc.yml entry" and len(problems) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
 def test_axe_finds_a_nameless_slider_and_an_image_without_alt(tmp_path, capsys):
     pytest.importorskip("playwright.sync_api")

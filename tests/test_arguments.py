@@ -885,6 +885,49 @@ ENTRIES: dict[str, Entry] = {
         argv=st.one_of(bad_strings(empty=True, none=True), st.just("train")),
     ),
     # exercises: a wrong answer gives a ✗ message, never an exception
+    # the run cache (no cache folder while the tests run: nothing is written)
+    "rnnbook.runs.run_key": direct(
+        "rnnbook.runs.run_key",
+        lambda o: dict(recipe=_fn("rnnbook.experiments.RECIPES")["every"], seed=0, device="cpu"),
+        recipe=st.one_of(bad_instance(), st.just("every")),
+        seed=bad_int(0, checks.MAX_SEED),
+        device=bad_device(none=False),
+    ),
+    "rnnbook.runs.load": direct(
+        "rnnbook.runs.load",
+        lambda o: dict(key="abc123", learn=o["learn"]),
+        key=st.one_of(bad_text(), st.sampled_from(["", "../x", "a b"])),
+        learn=bad_instance(),
+    ),
+    "rnnbook.runs.save": direct(
+        "rnnbook.runs.save",
+        lambda o: dict(key="abc123", learn=o["learn"], history=o["history"]),
+        key=st.one_of(bad_text(), st.sampled_from(["", "../x", "a b"])),
+        learn=bad_instance(),
+        history=bad_instance(),
+    ),
+    "rnnbook.runs.record": direct(
+        "rnnbook.runs.record",
+        lambda o: dict(recipe=_fn("rnnbook.experiments.RECIPES")["every"], seed=0, seconds=1.0, loaded=False),
+        recipe=st.one_of(bad_instance(), st.just("every")),
+        seed=bad_int(0, checks.MAX_SEED),
+        seconds=bad_number(0),
+        loaded=bad_bool(),
+    ),
+    "rnnbook.runs.replay": direct(
+        "rnnbook.runs.replay",
+        lambda o: dict(history=o["history"], reporter=o["silent"]),
+        history=bad_instance(),
+        reporter=bad_instance(),
+    ),
+    "rnnbook.runs.build_runs": direct(
+        "rnnbook.runs.build_runs", lambda o: dict(base=o["folder"]), base=bad_path()
+    ),
+    "rnnbook.experiments.format_row": direct(
+        "rnnbook.experiments.format_row",
+        lambda o: dict(row={}),
+        row=st.one_of(bad_instance(), st.just({"model": "x"})),
+    ),
     "rnnbook.exercises.Check": direct(
         "rnnbook.exercises.Check",
         lambda o: dict(passed=True, message="m"),

@@ -37,6 +37,7 @@ def results():
     return json.loads(out)
 
 
+@pytest.mark.slow
 def test_json_has_one_object_per_model_with_both_ways(results):
     assert set(results) == {"gru", "stateful"}
     for res in results.values():
@@ -61,6 +62,7 @@ def test_json_has_one_object_per_model_with_both_ways(results):
         assert res["settings"]["hidden"] == 16 and res["settings"]["epochs"] == 1
 
 
+@pytest.mark.slow
 def test_the_bare_loop_follows_rnnbooks_loss_trajectory(results):
     for res in results.values():
         mine, bare = res["rnnbook"]["batch_losses"], res["bare"]["batch_losses"]

@@ -1,7 +1,7 @@
 """The Binder environment's files, and the script that executes the chapters in it (the CPU
 torch pin is checked in test_book.py).
 
-(``scripts/check_binder.sh`` builds that environment and runs every chapter in it; ``.ci/run``
+(``sitecheck/binder.sh`` builds that environment and runs every chapter in it; ``.ci/run``
 runs it. These tests check, cheaply, what it relies on.)
 """
 
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 
+from sitecheck import chapters as run_chapters
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import run_chapters  # noqa: E402
 
 # What a module is installed as, where the names differ.
 DISTRIBUTION = {"IPython": "ipython", "PIL": "pillow"}
@@ -84,8 +84,8 @@ def test_stderr_outputs_names_the_cells_that_wrote_to_stderr():
 
 
 def test_ci_runs_the_binder_check_with_the_chapters_and_the_lab_test():
-    assert "scripts/check_binder.sh" in (ROOT / ".ci" / "run").read_text()
-    script = (ROOT / "scripts" / "check_binder.sh").read_text()
-    steps = ("binder/requirements.txt", "binder/postBuild", "scripts/run_chapters.py", "scripts/check_lab.py")
+    assert "sitecheck/binder.sh" in (ROOT / ".ci" / "run").read_text()
+    script = (ROOT / "sitecheck" / "binder.sh").read_text()
+    steps = ("binder/requirements.txt", "binder/postBuild", "-m sitecheck.chapters", "-m sitecheck.lab")
     for step in steps:
         assert step in script, step

@@ -2,17 +2,16 @@
 launch links, and that a broken chapter fails the build."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
+from conftest import build_book, tiny_book
+
+from sitecheck.links import toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from check_site import toc_pages  # noqa: E402
-from conftest import build_book, tiny_book  # noqa: E402
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 PAGES = toc_pages(ROOT / "_toc.yml")
@@ -68,9 +67,10 @@ def test_binder_gets_a_cpu_torch_that_satisfies_the_package():
     assert (2, 2) <= version < (3, 0), "the binder pin must satisfy the package's torch>=2.2,<3"
 
 
-def test_the_config_forces_execution_and_fails_on_errors():
+def test_the_config_executes_through_the_cache_ci_forces_and_errors_fail():
     ex = CONFIG["execute"]
-    assert ex["execute_notebooks"] == "force"
+    assert ex["execute_notebooks"] == "cache"  # the author's loop; CI forces every chapter:
+    assert "RNNBOOK_EXECUTE=force jupyter-book build" in (ROOT / ".ci" / "run").read_text()
     assert ex["raise_on_error"] is True and ex["allow_errors"] is False
     assert ex["stderr_output"] == "error"
     js = CONFIG["sphinx"]["config"]["nb_ipywidgets_js"]
@@ -85,6 +85,7 @@ def test_the_config_forces_execution_and_fails_on_errors():
     ("import warnings; warnings.warn('a stray warning')", False),
     ("import sys; print('log noise', file=sys.stderr)", False),
 ], ids=["working", "cell-error", "warning", "stderr"])
+@pytest.mark.slow
 def test_a_broken_chapter_fails_the_build(tmp_path, cell, expect_ok):
     result = build_book(tiny_book(tmp_path, cell))
     log = result.stdout + result.stderr
@@ -93,3 +94,66 @@ def test_a_broken_chapter_fails_the_build(tmp_path, cell, expect_ok):
         assert "42" in (tmp_path / "_build" / "html" / "book" / "chapter.html").read_text()
     else:
         assert result.returncode != 0, "the build should fail"
+
+
+def _extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("rnnbook_ext", ROOT / "book" / "_ext" / "rnnbook_ext.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cache_is_emptied_when_the_package_changed_and_force_wins(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from rnnbook import runs
+
+    ext = _extension()
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    app = SimpleNamespace(outdir=str(tmp_path / "_build" / "html"), confdir=str(tmp_path))
+
+    def mode_after(stamp: str | None, env: str | None = None) -> str:
+        cache.mkdir(parents=True, exist_ok=True)
+        stamp_file = tmp_path / "_build" / "rnnbook-source"
+        stamp_file.unlink(missing_ok=True)
+        if stamp is not None:
+            stamp_file.write_text(stamp)
+        if env is None:
+            monkeypatch.delenv(ext.EXECUTE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(ext.EXECUTE_ENV, env)
+        config = SimpleNamespace(nb_execution_mode="cache", nb_execution_cache_path=str(cache))
+        ext._execution_mode(app, config)
+        return config.nb_execution_mode
+
+    assert mode_after(runs.source_hash()) == "cache" and cache.exists()  # same code: kept
+    assert mode_after("other code") == "cache" and not cache.exists()  # emptied
+    assert mode_after(None) == "cache" and not cache.exists()
+    assert mode_after(runs.source_hash(), env="force") == "force"
+
+
+@pytest.mark.slow
+def test_a_rebuild_reuses_the_cache_the_report_lists_the_runs_and_new_code_reruns(tmp_path):
+    code = ("import uuid\nfrom rnnbook import train\n"
+            "for _ in range(2):\n"
+            "    train('stateful', epochs=1, hidden=8, device='cpu')\n"
+            "print('token', uuid.uuid4().hex)")
+    book = tiny_book(tmp_path, code)
+    index = book / "book" / "index.md"
+    index.write_text(index.read_text() + "\n```{rnnbook-runs}\n```\n")
+    html = tmp_path / "_build" / "html" / "book"
+
+    def build_token() -> str:
+        result = build_book(book)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        return (html / "chapter.html").read_text().split("token ")[1][:32]
+
+    first = build_token()
+    report = (html / "index.html").read_text()
+    assert "2 training runs: 1 trained" in report and "1 loaded from the run cache" in report
+    assert report.count("<td><p>chapter</p></td>") == 2
+    assert build_token() == first  # nothing changed: the chapter's outputs come from the cache
+    (tmp_path / "_build" / "rnnbook-source").write_text("other code")
+    assert build_token() != first  # the package changed: the chapter runs again

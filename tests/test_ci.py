@@ -72,5 +72,5 @@ def test_ci_runs_the_readmes_test_command():
 def test_ci_checks_the_sites_accessibility_after_the_build():
     ci = (ROOT / ".ci" / "run").read_text()
     site_check = ci.split('stage "site check"')[1].split("stage ")[0]
-    assert "python scripts/check_a11y.py _build/html" in site_check
-    assert (ROOT / "scripts" / "vendor" / "axe.min.js").read_text()[:20].startswith("/*! axe v")
+    assert "python -m sitecheck.a11y _build/html" in site_check
+    assert (ROOT / "sitecheck" / "vendor" / "axe.min.js").read_text()[:20].startswith("/*! axe v")

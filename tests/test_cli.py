@@ -15,6 +15,7 @@ def test_train_prints_the_table_and_final_accuracy(capsys):
     assert 0 < acc < 1
 
 
+@pytest.mark.slow
 def test_table_json_has_the_documented_keys():
     out = subprocess.run([sys.executable, "-m", "rnnbook", "table", "--models", "fc3,loop3",
                           "--seeds", "2", "--json"], capture_output=True, text=True, check=True).stdout
@@ -41,6 +42,7 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_compare_gives_the_same_numbers_with_two_workers():
     from rnnbook.experiments import compare
 

@@ -508,6 +508,7 @@ def gru_solution(update: str) -> str:
     return "import torch\n" + code.replace("return (1 - z) * n + z * h", f"return {update}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("update,expect_ok", [("(1 - z) * n + z * h", True), ("z * n + (1 - z) * h", False)],
                          ids=["right-solution", "wrong-solution"])
 def test_the_build_runs_each_solution_and_fails_when_it_is_wrong(tmp_path, update, expect_ok):

@@ -3,7 +3,7 @@
 Builds a one-page book in a temporary folder (a notebook that shows ``static_explorer`` of a
 small made-up grid of results, with the site's vendored widget JavaScript), serves it on
 127.0.0.1, opens it in headless Chromium and drives it with Playwright (the helpers of
-``scripts/check_widgets_page.py`` and ``scripts/browser.py``): it presses ArrowRight on the
+``sitecheck/widgets_page.py`` and ``sitecheck/browser.py``): it presses ArrowRight on the
 sliders' handles, as a reader's keyboard would, and checks that the figure on show is, byte for
 byte, the precomputed PNG of the new setting.
 """
@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import build_book, tiny_book
+
+from sitecheck import browser
+from sitecheck import widgets_page as page_check
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import browser  # noqa: E402
-import check_widgets_page as page_check  # noqa: E402
-from conftest import build_book, tiny_book  # noqa: E402
 
-pytestmark = pytest.mark.skipif(browser.CHROMIUM is None, reason="needs Chromium (apt-get install chromium)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(browser.CHROMIUM is None,
+                                                    reason="needs Chromium (apt-get install chromium)")]
 
 # Made-up results: 3 bptt values x 3 hidden sizes, 2 epochs; run both in the notebook and here.
 FAKE_RESULTS = textwrap.dedent("""
@@ -124,8 +124,9 @@ def test_sliders_pick_the_precomputed_figures_in_the_browser(opened):
 
 
 def test_a_screen_reader_gets_named_sliders_with_their_values_and_described_figures(opened):
-    import check_a11y
     from playwright.sync_api import expect
+
+    from sitecheck import a11y as check_a11y
 
     page, _ = opened
     # axe-core finds nothing serious or critical on the page (nameless sliders, images

@@ -41,6 +41,7 @@ def test_each_recipe_is_measured_against_the_ceiling_of_what_it_sees(data):
     assert ceiling_for("fc3", data=data) == ceiling_for("fc3")  # given data or not
 
 
+@pytest.mark.slow
 def test_table_json_rows_have_both_yardsticks_and_the_ceiling():
     out = subprocess.run([sys.executable, "-m", "rnnbook", "table", "--models", "fc3", "--seeds", "2",
                           "--json"], capture_output=True, text=True, check=True).stdout

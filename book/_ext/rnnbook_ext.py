@@ -1,5 +1,14 @@
 """The book's Sphinx extension.
 
+- Execution: chapters are executed through Jupyter Book's cache (``execute_notebooks: cache``),
+  so a rebuild re-executes only the chapters that changed; but when the package's source has
+  changed since the cache was filled, every chapter is executed again (the cache knows only the
+  notebooks' code, so it is emptied). ``RNNBOOK_EXECUTE=force`` (CI) executes every chapter
+  whatever the cache.
+- The run cache (:mod:`rnnbook.runs`): the build points ``RNNBOOK_RUN_CACHE`` at
+  ``_build/runs`` and tells each chapter's kernel which chapter it runs, so a run that an
+  earlier chapter trained is loaded, not trained again. The ``rnnbook-runs`` directive (on the
+  Build report page) lists every training run of the build.
 - At the end of a build it writes ``exec_times.json`` next to the HTML output's folder
   (``_build/exec_times.json``) and prints how long each chapter took to execute.
 - It drops script tags that a page would include twice (sphinx-thebe registers its
@@ -10,7 +19,99 @@
 """
 
 import json
+import os
+import shutil
+import time
 from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from rnnbook import runs
+
+EXECUTE_ENV = "RNNBOOK_EXECUTE"
+
+
+def _build_dir(app) -> Path:
+    return Path(app.outdir).parent  # _build, beside _build/html
+
+
+def _source_stamp(app) -> Path:
+    return _build_dir(app) / "rnnbook-source"
+
+
+def _execution_mode(app, config):
+    """Cache, unless ``RNNBOOK_EXECUTE`` says otherwise; the cache is emptied when the package
+    changed since it was filled (it knows only the notebooks' code)."""
+    mode = os.environ.get(EXECUTE_ENV) or config.nb_execution_mode
+    stamp = _source_stamp(app)
+    if mode == "cache" and (not stamp.exists() or stamp.read_text() != runs.source_hash()):
+        cache = Path(config.nb_execution_cache_path or _build_dir(app) / ".jupyter_cache")
+        if not cache.is_absolute():
+            cache = Path(app.confdir) / cache
+        shutil.rmtree(cache, ignore_errors=True)  # outputs made by other code: run them all
+        print("rnnbook: the package changed since the last build: every chapter runs")
+    config.nb_execution_mode = mode
+    print(f"rnnbook: executing chapters with mode {mode!r}")
+
+
+def _run_cache(app):
+    os.environ.setdefault(runs.ENV, str(_build_dir(app) / "runs"))
+    os.environ[runs.BUILD_ENV] = f"{time.time():.0f}-{os.getpid()}"
+
+
+def _chapter(app, docname, source):
+    os.environ[runs.CHAPTER_ENV] = docname  # the kernel started for this page inherits it
+
+
+class runs_table(nodes.General, nodes.Element):
+    """Where the ``rnnbook-runs`` directive's table goes, once every chapter has run."""
+
+
+class RunsDirective(SphinxDirective):
+    """``{rnnbook-runs}``: the table of this build's training runs."""
+
+    def run(self):
+        return [runs_table()]
+
+
+_RUN_COLUMNS = ("chapter", "recipe", "settings", "seed", "seconds", "run")
+
+
+def _runs_rows(entries: list[dict]) -> list[list[str]]:
+    return [[e["chapter"].removeprefix("book/"), e["recipe"],
+             f"bs {e['bs']}, bptt {e['bptt']}, hidden {e['hidden']}, {e['epochs']} epochs, "
+             f"lr {e['lr']:g}", str(e["seed"]), f"{e['seconds']:.1f}", e["status"]]
+            for e in entries]
+
+
+def _table(rows: list[list[str]]) -> nodes.table:
+    table, group = nodes.table(), nodes.tgroup(cols=len(_RUN_COLUMNS))
+    table += group
+    group.extend(nodes.colspec(colwidth=1) for _ in _RUN_COLUMNS)
+    head, body = nodes.thead(), nodes.tbody()
+    head += nodes.row("", *(nodes.entry("", nodes.paragraph(text=c)) for c in _RUN_COLUMNS))
+    for row in rows:
+        body += nodes.row("", *(nodes.entry("", nodes.paragraph(text=v)) for v in row))
+    group += head
+    group += body
+    return table
+
+
+def _fill_runs_tables(app, doctree, docname):
+    found = list(doctree.findall(runs_table))
+    if not found:
+        return
+    base = runs.folder()
+    entries = runs.build_runs(base) if base is not None else []
+    trained = [e for e in entries if e["status"] == "trained"]
+    loaded = [e for e in entries if e["status"] == "loaded"]
+    summary = nodes.paragraph(text=(
+        f"{len(entries)} training runs: {len(trained)} trained "
+        f"({sum(e['seconds'] for e in trained):.0f} s), {len(loaded)} loaded from the run cache "
+        f"({sum(e['seconds'] for e in loaded):.1f} s)."))
+    for node in found:
+        node.replace_self([summary.deepcopy(), _table(_runs_rows(entries))])
 
 
 def _report(app, exception):
@@ -22,7 +123,10 @@ def _report(app, exception):
         if exec_data:
             rows.append({"chapter": docname, "seconds": round(exec_data.get("runtime") or 0.0, 1),
                          "succeeded": bool(exec_data.get("succeeded"))})
-    path = Path(app.outdir).parent / "exec_times.json"
+    stamp = _source_stamp(app)
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(runs.source_hash())  # the cached outputs are now this code's
+    path = _build_dir(app) / "exec_times.json"
     path.write_text(json.dumps(rows, indent=2) + "\n")
     total = sum(r["seconds"] for r in rows)
     print("chapter execution times:")
@@ -53,6 +157,12 @@ def _unique_exercise_ids(app, doctree, docname):
 
 
 def setup(app):
+    app.connect("config-inited", _execution_mode)
+    app.connect("builder-inited", _run_cache)
+    app.connect("source-read", _chapter)
+    app.add_node(runs_table)
+    app.add_directive("rnnbook-runs", RunsDirective)
+    app.connect("doctree-resolved", _fill_runs_tables)
     app.connect("build-finished", _report)
     app.connect("html-page-context", _dedupe_scripts, priority=100)
     app.connect("doctree-resolved", _unique_exercise_ids)

@@ -1,11 +1,11 @@
 """The live explorer in JupyterLab, in a real browser: the path a Binder reader takes.
 
-    python scripts/check_lab.py --env ENV [--screenshot lab.png]
+    python -m sitecheck.lab --env ENV [--screenshot lab.png]
 
 Starts JupyterLab from the environment ``ENV`` (a virtual environment with JupyterLab and
-rnnbook, such as the one ``scripts/check_binder.sh`` builds from ``binder/``) on 127.0.0.1, a
+rnnbook, such as the one ``sitecheck/binder.sh`` builds from ``binder/``) on 127.0.0.1, a
 free port, with a token and its own settings and runtime folders; opens a small notebook that
-shows ``rnnbook.explorer.explorer(...)`` in headless Chromium (``scripts/browser.py``), runs its
+shows ``rnnbook.explorer.explorer(...)`` in headless Chromium (``sitecheck/browser.py``), runs its
 cell, presses Train and waits for the run to finish and appear in the table of runs. Fails if
 it does not, or if the page reports a JavaScript error. Prints what the run trained. The
 server and its kernels are stopped at the end, whatever happens.
@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from browser import open_browser, watch
+from sitecheck.browser import open_browser, watch
 
 # One short run: a small GRU, one epoch (a few seconds on one CPU thread).
 SETTINGS = {"model": "gru2", "bptt": 10, "hidden": 16, "bs": 64, "epochs": 1, "seed": 0}

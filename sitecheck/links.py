@@ -1,9 +1,9 @@
 """Check the built site: every page of the table of contents exists, every internal link and
 asset resolves, nothing is loaded from another host, no page shows a traceback or stderr output,
 and (with ``--browser``) each page opens in headless Chromium without a JavaScript error and
-renders its widgets (the browser and the server come from scripts/browser.py).
+renders its widgets (the browser and the server come from sitecheck/browser.py).
 
-Usage: python scripts/check_site.py [_build/html] [--browser] [--chromium /usr/bin/chromium]
+Usage: python -m sitecheck.links [_build/html] [--browser] [--chromium /usr/bin/chromium]
 Exits 1 and lists the problems if there are any.
 """
 
@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import yaml
-from browser import open_browser, serve, watch
+
+from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"

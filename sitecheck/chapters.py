@@ -1,7 +1,7 @@
 """Execute the book's chapters in this Python's Jupyter kernel, as a reader's notebook server would.
 
-    python scripts/run_chapters.py                  # every chapter, in the table of contents' order
-    python scripts/run_chapters.py book/data.ipynb  # some chapters
+    python -m sitecheck.chapters                  # every chapter, in the table of contents' order
+    python -m sitecheck.chapters book/data.ipynb  # some chapters
 
 Each chapter runs in a fresh kernel in its own folder (as Jupyter runs a notebook), with no
 book build around it: no Sphinx, no myst-nb. The executed notebooks are not written back (the
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def toc_chapters(root: Path = ROOT) -> list[Path]:
     """The notebooks of ``_toc.yml`` (its ``root`` and every ``file``), in its order."""
-    from check_site import toc_pages  # beside this script (imported here: it needs yaml)
+    from sitecheck.links import toc_pages  # imported here: it needs yaml
 
     names = toc_pages(root / "_toc.yml")
     return [root / f"{n}.ipynb" for n in names if (root / f"{n}.ipynb").is_file()]

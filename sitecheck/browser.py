@@ -1,6 +1,6 @@
 """Headless Chromium for the site checks, in one place: a local web server for a built site, the
 system's Chromium driven by Playwright, and the faults a page may report. Used by
-``check_site.py --browser`` and ``check_widgets_page.py`` (and through it by the tests).
+``sitecheck.links --browser`` and ``sitecheck.widgets_page`` (and through it by the tests).
 
 Playwright is imported only when a browser is opened, so the scripts' other checks need only
 the standard library.

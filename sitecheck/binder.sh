@@ -2,12 +2,12 @@
 # The Binder door, tried as Binder builds it: an environment made from binder/ alone, every
 # chapter executed in it, then the live explorer trained in JupyterLab in headless Chromium.
 #
-#   scripts/check_binder.sh [FOLDER]
+#   sitecheck/binder.sh [FOLDER]
 #
 # Builds a fresh virtual environment in FOLDER (default: a temporary folder, removed at the
 # end) with only what a Binder image brings before the repository's files (JupyterLab and
 # ipykernel), then binder/requirements.txt, then binder/postBuild, as repo2docker runs them.
-# The browser test (scripts/check_lab.py) runs with the calling Python, which needs Playwright
+# The browser test (sitecheck/lab.py) runs with the calling Python, which needs Playwright
 # (the project's .venv); JupyterLab and the kernel run in the Binder environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,9 +52,9 @@ EOF
 echo "built in $(( $(date +%s) - START )) s"
 
 # Every chapter, each in a fresh kernel of the Binder environment.
-"$DIR/venv/bin/python" scripts/run_chapters.py
+"$DIR/venv/bin/python" -m sitecheck.chapters
 
 # The live explorer in JupyterLab, in a browser.
 SHOT=${LAB_SCREENSHOT:-$DIR/lab-explorer.png}
-python scripts/check_lab.py --env "$DIR/venv" --screenshot "$SHOT"
+python -m sitecheck.lab --env "$DIR/venv" --screenshot "$SHOT"
 echo "Binder check took $(( $(date +%s) - START )) s in all"

@@ -1,11 +1,11 @@
 """Check, in headless Chromium, that the built widgets page responds without a kernel.
 
-Usage: ``python scripts/check_widgets_page.py [HTML_DIR]`` (default ``_build/html``): serves
+Usage: ``python -m sitecheck.widgets_page [HTML_DIR]`` (default ``_build/html``): serves
 HTML_DIR on 127.0.0.1, opens ``book/widgets.html`` and, for the static explorer, presses
 ArrowRight on the bptt and the hidden slider and checks that the caption and the figure on show
 follow (the figure's ``rnnbook-bptt-B-hidden-H`` class names its setting), that no widget
 failed to render and that no JavaScript error went uncaught; then the same for the static batch
-view. (Console errors and failed requests are ``check_site.py --browser``'s to report.)
+view. (Console errors and failed requests are ``python -m sitecheck.links --browser``'s to report.)
 Exits 1 with a message when something is wrong. The server and the browser (the system's
 Chromium through Playwright) come from ``browser.py``; ``tests/test_widgets_browser.py`` uses
 the same helpers on a page of its own.
@@ -17,7 +17,7 @@ import re
 import sys
 from pathlib import Path
 
-from browser import open_browser, serve, watch
+from sitecheck.browser import open_browser, serve, watch
 
 VIEWPORT = {"width": 1200, "height": 1600}
 

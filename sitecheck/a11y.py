@@ -6,10 +6,10 @@ Code is every highlighted block but cell output: cell inputs, the package source
 ``show_source`` shows, and code blocks in the prose. Printed output (``highlight-myst-ansi``
 blocks: tables, batches of text) is counted and reported, but does not fail the check: it is
 data the reader may scroll, not code to read. The axe-core script is vendored in
-``scripts/vendor/axe.min.js`` (see ``scripts/vendor-js.sh``); the server and the browser come
+``sitecheck/vendor/axe.min.js`` (see ``sitecheck/vendor-js.sh``); the server and the browser come
 from ``browser.py``.
 
-Usage: python scripts/check_a11y.py [_build/html] [--toc _toc.yml] [--width 88] [--dark]
+Usage: python -m sitecheck.a11y [_build/html] [--toc _toc.yml] [--width 88] [--dark]
        [--no-browser]
 Prints the violations by impact for each page; exits 1 if a page has a serious or critical
 violation or shows a code line that is too wide.
@@ -24,8 +24,8 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
-from browser import open_browser, serve
-from check_site import WIDGET_STATE, toc_pages
+from sitecheck.browser import open_browser, serve
+from sitecheck.links import WIDGET_STATE, toc_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -119,7 +119,7 @@ def check_width(site: Path, pages: list[str], width: int = CODE_WIDTH) -> list[s
 def axe_scan(page) -> list[dict]:
     """Run axe-core on an open Playwright page; the violations, one dict per rule broken."""
     if not AXE.is_file():
-        raise RuntimeError(f"{AXE} is missing (scripts/vendor-js.sh fetches it)")
+        raise RuntimeError(f"{AXE} is missing (sitecheck/vendor-js.sh fetches it)")
     page.add_script_tag(path=str(AXE))
     return page.evaluate(RUN_AXE)
 

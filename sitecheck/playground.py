@@ -1,6 +1,6 @@
 """Check the playground on the built site, in headless Chromium, against PyTorch.
 
-Usage: ``python scripts/check_playground.py [_build/html] [--shots DIR] [--plain book/data]``
+Usage: ``python -m sitecheck.playground [_build/html] [--shots DIR] [--plain book/data]``
 
 - For every model in ``_static/playground/models/index.json`` (and at least ``rnn``, ``gru2``,
   ``lstm2_reg``, ``copy_gru``), ``window.rnnbookPlayground.run(key, text)`` on the playground
@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from browser import open_browser, serve, watch
+from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("rnn", "gru2", "lstm2_reg", "copy_gru")

@@ -1,0 +1,166 @@
+"""The build's run cache (page "Build report"): no run is trained twice in one build.
+
+Several chapters train the same run: the gates chapter trains ``gru2`` with seed 0, the
+errors chapter trains it again to study its mistakes, and the results chapter trains every
+recipe with seeds 0, 1 and 2. When the book is built, its Sphinx extension points the
+environment variable ``RNNBOOK_RUN_CACHE`` at a folder (``_build/runs``), and
+:func:`~rnnbook.experiments.train` asks this module first: a run already trained in the
+build is loaded (its weights and its :class:`~rnnbook.learner.History`, whose epoch table is
+shown again as it was recorded), anything else is trained and saved.
+
+A run is known by its key: the recipe with every setting, the seed, the device, the CPU
+threads, the versions of torch and rnnbook, and a hash of the package's source, so a change
+to the code never serves an old run. Outside a build (Colab, Binder, your own notebook) the
+variable is unset and every run trains.
+
+Every run of a build, trained or loaded, is logged with its chapter; the Build report page
+lists them (:func:`build_runs`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+
+from . import __version__, checks
+from .learner import History, Learner, Reporter
+
+if TYPE_CHECKING:
+    from .experiments import Recipe
+
+__all__ = ["ENV", "folder", "run_key", "load", "save", "record", "replay", "build_runs"]
+
+ENV = "RNNBOOK_RUN_CACHE"
+"""The environment variable that names the cache's folder; unset or empty: no cache."""
+CHAPTER_ENV, BUILD_ENV = "RNNBOOK_CHAPTER", "RNNBOOK_BUILD"
+"""Set by the book's extension: the chapter being executed, and the build's id."""
+
+
+def _recipe(recipe: object) -> None:
+    from .experiments import Recipe  # here, not at the top: experiments imports this module
+
+    checks.instance("recipe", recipe, Recipe, "a Recipe")
+
+
+def _key(key: object) -> None:
+    if not isinstance(key, str) or not key.isalnum():
+        checks.refuse("key", key, "a run key (letters and digits, from run_key())",
+                      wrong_type=not isinstance(key, str))
+
+
+def folder() -> Path | None:
+    """The cache's folder, or ``None`` when no build asked for one."""
+    value = os.environ.get(ENV, "")
+    return Path(value) if value else None
+
+
+@functools.cache
+def source_hash() -> str:
+    """A hash of the package's source files: a run trained by other code is another run."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def settings(recipe: Recipe) -> dict:
+    """The recipe's settings as plain JSON values (the model class by its import path)."""
+    out = {}
+    for f in dataclasses.fields(recipe):
+        value = getattr(recipe, f.name)
+        if f.name == "make":
+            value = f"{value.__module__}.{value.__qualname__}"
+        out[f.name] = value
+    return out
+
+
+def run_key(recipe: Recipe, seed: int, device: torch.device) -> str:
+    """The key of one run: everything that can change what it learns."""
+    _recipe(recipe)
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    device = checks.device("device", device, none=False)
+    what = {"recipe": settings(recipe), "seed": seed, "device": str(device),
+            "threads": torch.get_num_threads(), "torch": torch.__version__,
+            "rnnbook": __version__, "source": source_hash()}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def load(key: str, learn: Learner) -> History | None:
+    """Load run ``key`` into ``learn``'s model and return its history; ``None`` if not cached."""
+    _key(key)
+    checks.instance("learn", learn, Learner, "a Learner")
+    base = folder()
+    path = base / f"{key}.pt" if base is not None else None
+    if path is None or not path.exists():
+        return None
+    saved = torch.load(path, map_location=learn.device, weights_only=False)
+    learn.model.load_state_dict(saved["model"])
+    learn.model.eval()  # as training leaves it: the last thing it did was validate
+    return History(**saved["history"])
+
+
+def save(key: str, learn: Learner, history: History) -> None:
+    """Save a finished run (weights and history) under ``key``, if there is a cache."""
+    _key(key)
+    checks.instance("learn", learn, Learner, "a Learner")
+    checks.instance("history", history, History, "a History")
+    base = folder()
+    if base is None or history.stopped:
+        return
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = base / f"{key}.{os.getpid()}.tmp"
+    torch.save({"model": learn.model.state_dict(), "history": dataclasses.asdict(history)}, tmp)
+    os.replace(tmp, base / f"{key}.pt")  # atomic: a reader sees the whole file or none
+
+
+def record(recipe: Recipe, seed: int, seconds: float, loaded: bool) -> None:
+    """Log one run of the build (what the Build report page lists)."""
+    _recipe(recipe)
+    checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    checks.non_negative_number("seconds", seconds)
+    checks.boolean("loaded", loaded)
+    base = folder()
+    if base is None:
+        return
+    base.mkdir(parents=True, exist_ok=True)
+    entry = {"build": os.environ.get(BUILD_ENV, ""), "chapter": os.environ.get(CHAPTER_ENV, ""),
+             "recipe": recipe.key, "bs": recipe.bs, "bptt": recipe.bptt, "hidden": recipe.hidden,
+             "epochs": recipe.epochs, "lr": recipe.lr, "seed": seed,
+             "seconds": round(seconds, 2), "status": "loaded" if loaded else "trained",
+             "time": time.time()}
+    with open(base / "log.jsonl", "a", encoding="utf-8") as f:  # one short line: one write
+        f.write(json.dumps(entry) + "\n")
+
+
+def replay(history: History, reporter: Reporter) -> None:
+    """Show a loaded run's epoch table through ``reporter``, as it was shown when it trained."""
+    checks.instance("history", history, History, "a History")
+    checks.instance("reporter", reporter, Reporter, "a Reporter")
+    reporter.begin(len(history.rows), history.batches_per_epoch)
+    for k in range(len(history.rows)):
+        reporter.epoch(dataclasses.replace(history, rows=history.rows[:k + 1]))
+    reporter.end(history)
+
+
+def build_runs(base: str | Path) -> list[dict]:
+    """The runs of the newest build of each chapter in ``base``'s log, in the order they ran.
+
+    With Jupyter Book's cache, a rebuild executes only the chapters that changed; the others
+    keep the runs of the build that last executed them.
+    """
+    path = checks.path("base", base) / "log.jsonl"
+    if not path.exists():
+        return []
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    newest: dict[str, str] = {}
+    for e in entries:  # the log is in time order: the last build seen per chapter wins
+        newest[e["chapter"]] = e["build"]
+    return [e for e in entries if newest[e["chapter"]] == e["build"]]

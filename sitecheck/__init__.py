@@ -1,0 +1,14 @@
+"""The checks of the built site and of the ways into the book, run by ``.ci/run``.
+
+Each module runs as ``python -m sitecheck.NAME`` from the repository's root, and the tests
+import them like any package:
+
+- ``links``: every page of the table of contents is built, and its links and assets resolve;
+  with ``--browser``, every page loads in headless Chromium without errors;
+- ``widgets_page``: the widgets page's kernel-free explorer responds;
+- ``playground``: the playground computes in the browser what PyTorch computes;
+- ``a11y``: axe-core on every page, light and dark, and the code column's width;
+- ``binder.sh``, ``chapters``, ``lab``: an environment from ``binder/`` alone executes every
+  chapter, and the live explorer trains in JupyterLab;
+- ``browser``: the local server and the headless Chromium they all use.
+"""
