@@ -319,6 +319,8 @@ def token_ids(name: str, value: object, dim: int | None = 1, below: int | None =
             refuse(name, value, allowed, wrong_type=True)
     else:
         refuse(name, value, allowed, wrong_type=True)
+    if t.numel() == 0:  # no ids: an empty list is a float tensor to torch
+        t = t.long()
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         refuse(name, value, allowed, wrong_type=True)
     if dim is not None and t.dim() != dim:
