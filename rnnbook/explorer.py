@@ -53,7 +53,7 @@ class WidgetReporter(Reporter):
     def __init__(self, progress: widgets.IntProgress,
                  on_epoch: Callable[[History], None] | None = None,
                  min_interval: float = 0.1):
-        checks.instance("progress", progress, widgets.IntProgress, "an IntProgress widget")
+        checks.instance("progress", progress, widgets.IntProgress, "an IntProgress")
         checks.function("on_epoch", on_epoch, none=True)
         min_interval = checks.non_negative_number("min_interval", min_interval)
         self.progress, self.on_epoch = progress, on_epoch
