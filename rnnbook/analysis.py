@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
+from . import checks
 from .data import BOS, ONES, TENS, Vocab, load_human_numbers
 from .learner import Learner
 
@@ -50,10 +51,8 @@ def slot_labels(ids: torch.Tensor | Sequence[int], vocab: Vocab) -> list[str]:
     "hundred" follows it, else a "units" word; a digit word that ends the stream (its next
     token unknown) counts as "units". Tokens that are no number word raise ``ValueError``.
     """
-    if isinstance(ids, torch.Tensor):
-        if ids.dim() != 1:
-            raise ValueError(f"slot_labels needs a 1-D stream of ids, got shape {tuple(ids.shape)}")
-        ids = ids.tolist()
+    checks.instance("vocab", vocab, Vocab, "a Vocab")
+    ids = checks.token_ids("ids", ids, below=len(vocab)).tolist()
     words = [vocab.itos[i] for i in ids]
     labels = []
     for i, w in enumerate(words):
@@ -71,6 +70,13 @@ def slot_labels(ids: torch.Tensor | Sequence[int], vocab: Vocab) -> list[str]:
         else:
             raise ValueError(f"token {i} ({w!r}) is not part of a spelled-out number")
     return labels
+
+
+def _result(name: str, value: object, keys: Sequence[str], maker: str) -> None:
+    """Refuse ``value`` unless it is a dict with ``keys``, as the function ``maker`` returns."""
+    if not isinstance(value, dict) or not set(keys) <= set(value):
+        checks.refuse(name, value, f"a dict as {maker}() returns (with {', '.join(keys)})",
+                      wrong_type=not isinstance(value, dict))
 
 
 def _rows(counts: Counter, errors: Counter, n_errors: int, keys: list) -> list[dict]:
@@ -93,7 +99,10 @@ def breakdown(x: torch.Tensor, preds: torch.Tensor, targets: torch.Tensor, vocab
     - ``by_pair``: one row per (``previous``, ``target``) word pair with at least one error,
       most errors first, with the same counts.
     """
-    if not x.shape == preds.shape == targets.shape or x.dim() != 2:
+    checks.instance("vocab", vocab, Vocab, "a Vocab")
+    x, preds, targets = (checks.token_ids(name, t, dim=2, below=len(vocab))
+                         for name, t in (("x", x), ("preds", preds), ("targets", targets)))
+    if not x.shape == preds.shape == targets.shape:
         raise ValueError(f"x, preds and targets must be (bs, tokens) of one shape, got "
                          f"{tuple(x.shape)}, {tuple(preds.shape)}, {tuple(targets.shape)}")
     stream = torch.cat([x.flatten(), targets.flatten()[-1:]])
@@ -127,6 +136,9 @@ def error_breakdown(learn: Learner, vocab: Vocab | None = None) -> dict:
     ``vocab`` defaults to the human-numbers vocabulary. The model must predict every
     token.
     """
+    checks.instance("learn", learn, Learner, "a Learner")
+    if vocab is not None:
+        checks.instance("vocab", vocab, Vocab, "a Vocab (or None for the book's)")
     if getattr(learn.model, "predicts_last", False):
         raise ValueError("error_breakdown needs a model that predicts every token "
                          "(predicts_last=False)")
@@ -143,8 +155,12 @@ def plot_error_breakdown(*breakdowns: dict, names: Sequence[str] | None = None, 
     pairs with the most errors for the first model, and the same pairs for the others.
     """
     if not breakdowns:
-        raise ValueError("plot_error_breakdown needs at least one breakdown")
-    names = list(names) if names is not None else [f"model {i + 1}" for i in range(len(breakdowns))]
+        raise ValueError("breakdowns: plot_error_breakdown needs at least one breakdown, got none")
+    for i, b in enumerate(breakdowns):
+        _result(f"breakdowns[{i}]", b, ("tokens", "accuracy", "by_slot", "by_pair"), "breakdown")
+    top, figsize = checks.positive_int("top", top, at_most=100), checks.figsize("figsize", figsize)
+    names = (checks.strings("names", names) if names is not None
+             else [f"model {i + 1}" for i in range(len(breakdowns))])
     if len(names) != len(breakdowns):
         raise ValueError(f"{len(breakdowns)} breakdowns but {len(names)} names")
     fig, (ax_slot, ax_pair) = plt.subplots(1, 2, figsize=figsize, gridspec_kw={"width_ratios": [1, 1.3]})
@@ -185,6 +201,12 @@ def state_projection(learn: Learner, stream: torch.Tensor | None = None, vocab: 
     ``coords`` (n, 2), ``tokens`` (n words), ``slots`` (n slot names) and ``explained``
     (the fraction of variance each of the two components explains).
     """
+    checks.instance("learn", learn, Learner, "a Learner")
+    if vocab is not None:
+        checks.instance("vocab", vocab, Vocab, "a Vocab (or None for the book's)")
+    if stream is not None:
+        stream = checks.token_ids("stream", stream)
+    start, n_tokens = checks.non_negative_int("start", start), checks.integer("n_tokens", n_tokens, 3)
     rnn = getattr(learn.model, "rnn", None)
     if not isinstance(rnn, torch.nn.RNNBase):
         raise ValueError("state_projection needs a model with an `rnn` module (nn.GRU, nn.LSTM or nn.RNN)")
@@ -192,7 +214,8 @@ def state_projection(learn: Learner, stream: torch.Tensor | None = None, vocab: 
         data = load_human_numbers()
         stream = data.valid if stream is None else stream
         vocab = data.vocab if vocab is None else vocab
-    piece = torch.as_tensor(stream)[start : start + n_tokens]
+    stream = checks.token_ids("stream", stream, below=len(vocab))
+    piece = stream[start : start + n_tokens]
     if len(piece) < 3:
         raise ValueError(f"the stretch needs at least 3 tokens, got {len(piece)}")
     recorded = []
@@ -224,6 +247,8 @@ def plot_state_projection(projection: dict, title: str = "", figsize: tuple[floa
     The state at a token is what the model knows *after reading* that token, so dots of one
     colour are the moments the model has just read, say, the "hundred" of a number.
     """
+    _result("projection", projection, ("coords", "slots", "explained"), "state_projection")
+    title, figsize = checks.text("title", title), checks.figsize("figsize", figsize)
     fig, ax = plt.subplots(figsize=figsize)
     coords, slots = projection["coords"], projection["slots"]
     for i, slot in enumerate(SLOTS):

@@ -17,7 +17,7 @@ import subprocess
 
 import torch
 
-from . import __version__
+from . import __version__, checks
 from .learner import default_device, set_seed
 
 __all__ = ["setup", "show_source", "glue", "describe_device", "build_machine", "describe_machine"]
@@ -25,6 +25,7 @@ __all__ = ["setup", "show_source", "glue", "describe_device", "build_machine", "
 
 def describe_device(device: torch.device) -> str:
     """A short human description: "cpu (x86_64, 2 threads)" or "cuda (NVIDIA H200)"."""
+    device = checks.device("device", device, none=False)
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
@@ -95,10 +96,14 @@ def setup(seed: int = 0, device: str | torch.device | None = None, threads: int 
     busy machine. It also imports matplotlib quietly, so a first run's "building the font
     cache" notice does not land on the page.
     """
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    device = checks.device("device", device)
+    if threads is not None:
+        threads = checks.positive_int("threads", threads, at_most=checks.MAX_THREADS)
     with contextlib.redirect_stderr(io.StringIO()):
         import matplotlib.pyplot  # noqa: F401
     set_seed(seed)
-    device = torch.device(device) if device is not None else default_device()
+    device = device if device is not None else default_device()
     if threads is not None and device.type == "cpu":
         torch.set_num_threads(threads)
     print(f"rnnbook {__version__} | torch {torch.__version__} | "
@@ -112,13 +117,20 @@ def show_source(obj) -> object:
     """The source of a class or function of the package, as a highlighted code block."""
     from IPython.display import Markdown
 
-    code = inspect.getsource(obj).rstrip()
+    if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismethod(obj)):
+        checks.refuse("obj", obj, "a class or a function", wrong_type=True)
+    try:
+        code = inspect.getsource(obj).rstrip()
+    except (OSError, TypeError):
+        raise ValueError(f"obj {checks.show(obj)} has no Python source to show") from None
     return Markdown(f"```python\n{code}\n```")
 
 
 def glue(name: str, value, display: bool = False) -> None:
     """Hand ``value`` to the page's prose as ``{glue:text}`name```; a no-op outside the book
     build (for example on Colab, where the book's build tools are not installed)."""
+    checks.text("name", name, empty=False)
+    checks.boolean("display", display)
     try:
         from myst_nb import glue as nb_glue
     except ImportError:
@@ -133,11 +145,10 @@ def chapter_times(path: str = "_data/chapter_times.json") -> object:
     """The recorded execution time of each chapter (from ``scripts/record_build_times.py``), as a
     table; relative paths are read from the chapter's folder."""
     import json
-    from pathlib import Path
 
     from IPython.display import Markdown
 
-    file = Path(path)
+    file = checks.path("path", path)
     if not file.is_file():
         return Markdown("*No recorded build times here: build the book to record them.*")
     record = json.loads(file.read_text())

@@ -4,32 +4,49 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 
 import torch
 
+from . import checks
 from .data import load_human_numbers
-from .experiments import RECIPES, compare, format_row, train
+from .experiments import MAX_SEEDS, RECIPES, check_row, compare, format_row, get_recipe, train
 from .learner import TextReporter, default_device
 from .yardstick import VALID_ROWS, ceiling, loss_floor
 
 
-def _positive(kind):
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line on stderr (``prog: error: message``),
+    with exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see --help)\n")
+
+
+def _positive(kind, at_most: int | None = None, low: int = 1):
+    """An argparse type: a positive ``kind`` (int or float, finite), at most ``at_most``;
+    ``low=0`` allows zero too (the only other value of ``low``)."""
+    what = ("a positive " if low else "a non-negative ") + kind.__name__ + (
+        f" of at most {at_most}" if at_most is not None else "")
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not (math.isfinite(value) and (value > 0 if low else value >= 0)
+                and (at_most is None or value <= at_most)):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
     return parse
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m rnnbook",
-                                     description="Train the book's models on the human-numbers data.")
+    parser = _Parser(prog="python -m rnnbook",
+                     description="Train the book's models on the human-numbers data.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train one model and print its epoch table")
@@ -39,26 +56,30 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--bs", type=_positive(int), help="batch size: parallel streams (default: the book's)")
     t.add_argument("--epochs", type=_positive(int), help="epochs (default: the book's)")
     t.add_argument("--lr", type=_positive(float), help="peak learning rate (default: the book's)")
-    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    t.add_argument("--seed", type=_positive(int, checks.MAX_SEED, low=0), default=0,
+                   help="random seed (default 0)")
     t.add_argument("--device", help="cpu, cuda or mps (default: the best there is)")
-    t.add_argument("--threads", type=_positive(int), default=1,
+    t.add_argument("--threads", type=_positive(int, checks.MAX_THREADS), default=1,
                    help="CPU threads for PyTorch (default 1: the models are too small to gain from more)")
 
     tb = sub.add_parser("table", help="train several models over several seeds and compare")
     tb.add_argument("--models", default=",".join(RECIPES),
                     help=f"comma-separated model keys (default: all: {','.join(RECIPES)})")
-    tb.add_argument("--seeds", type=_positive(int), default=3, help="seeds 0..N-1 per model (default 3)")
+    tb.add_argument("--seeds", type=_positive(int, MAX_SEEDS), default=3,
+                    help="seeds 0..N-1 per model (default 3)")
     tb.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     tb.add_argument("--workers", type=_positive(int), default=1,
                     help="runs trained at once, one process and CPU thread each (default 1)")
     tb.add_argument("--device", help="cpu, cuda or mps (default: the best there is)")
-    tb.add_argument("--threads", type=_positive(int), default=1,
+    tb.add_argument("--threads", type=_positive(int, checks.MAX_THREADS), default=1,
                     help="CPU threads for PyTorch with one worker (default 1)")
 
     c = sub.add_parser("ceiling", help="the best accuracy any predictor can reach on the validation text")
     c.add_argument("--rows", type=_positive(int), default=VALID_ROWS,
                    help=f"the validation rows of the first yardstick (default {VALID_ROWS})")
-    c.set_defaults(threads=1)
+    c.set_defaults(threads=1, device=None)
+    for command in (t, tb, c):
+        command.set_defaults(parser=command)  # errors found later are told in the command's name
     return parser
 
 
@@ -66,6 +87,10 @@ def format_table(rows: Sequence[dict]) -> str:
     """The rows of :func:`rnnbook.experiments.compare` as an aligned text table: accuracy at
     64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points, the
     perplexity at 64 rows and its floor, and the numbers counted (mean)."""
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
+        checks.refuse("rows", rows, "a list of the dicts compare() returns", wrong_type=True)
+    for i, r in enumerate(rows):
+        check_row(f"rows[{i}]", r)
     lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
              f"{'perplexity':>10} {'floor':>6} {'counted':>7} {'reference':>10} {'s/epoch':>8}  device"]
     for r in map(format_row, rows):
@@ -83,6 +108,7 @@ def format_table(rows: Sequence[dict]) -> str:
 def format_ceiling(rows: int = VALID_ROWS) -> str:
     """The ceiling of each yardstick, for a model that keeps its state through its row, and
     the loss floor of both on a line that starts with ``loss floor``."""
+    rows = checks.positive_int("rows", rows)
     valid = load_human_numbers().valid
     lines = [f"{'yardstick':<14} {'ceiling':>8} {'tokens':>7} {'errors':>7} {'ties':>5}"]
     for n in (rows, 1):
@@ -105,31 +131,40 @@ def format_ceiling(rows: int = VALID_ROWS) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status. A bad argument ends it with one line on
+    stderr and exit status 2, as ``argparse`` does."""
+    if argv is not None:
+        argv = checks.strings("argv", argv, empty=True)
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # told in the command's name, not the program's, as every other error
+        args.parser.error(f"unrecognized arguments: {' '.join(extra)}")
     torch.set_num_threads(args.threads)
     try:
+        device = checks.device("--device", args.device)
         if args.command == "train":
             changes = {k: v for k, v in (("bptt", args.bptt), ("hidden", args.hidden), ("bs", args.bs),
                                          ("epochs", args.epochs), ("lr", args.lr)) if v is not None}
-            device = args.device or default_device()
+            recipe = get_recipe(args.model).with_(**changes)  # bad settings: refused before the header
+            device = device or default_device()
             print(f"model {args.model}, seed {args.seed}, device {device}")
-            _, history = train(args.model, seed=args.seed, device=device,
-                               reporter=TextReporter(), **changes)
+            _, history = train(recipe, seed=args.seed, device=device, reporter=TextReporter())
             print(f"final valid accuracy: {history.accuracy:.4f}")
         elif args.command == "ceiling":
             print(format_ceiling(args.rows))
         else:
             keys = [k.strip() for k in args.models.split(",") if k.strip()]
-            if not keys:
-                parser.error("--models needs at least one model key")
+            unknown = [k for k in keys if k not in RECIPES]
+            if not keys or unknown:
+                what = (f"unknown model {unknown[0]!r} in {args.models!r}" if unknown
+                        else f"no model key in {args.models!r}")
+                args.parser.error(f"argument --models: {what}; the models are: {', '.join(RECIPES)}")
 
             def progress(key, seed, accuracy):
                 print(f"  {key} seed {seed}: {accuracy:.4f}", file=sys.stderr, flush=True)
 
-            rows = compare(keys, args.seeds, args.device, None if args.json else progress, args.workers)
+            rows = compare(keys, args.seeds, device, None if args.json else progress, args.workers)
             print(json.dumps(rows, indent=2) if args.json else format_table(rows))
-    except ValueError as e:
-        parser.error(str(e))
+    except ValueError as e:  # a WrongType too: it is a ValueError as well
+        args.parser.error(str(e))
     return 0

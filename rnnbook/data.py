@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from . import checks
 from .checks import positive_int
 
 __all__ = [
@@ -60,11 +61,7 @@ def number_to_words(n: int) -> str:
     No "and", no hyphens. Raises ``ValueError`` for anything that is not an integer in
     1..9999.
     """
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise ValueError(f"number_to_words needs an int in 1..9999, "
-                         f"got {n!r} ({type(n).__name__})")
-    if not 1 <= n <= 9999:
-        raise ValueError(f"number_to_words needs an int in 1..9999, got {n}")
+    n = checks.integer("n", n, 1, 9999)
     thousands, rest = divmod(n, 1000)
     hundreds, below = divmod(rest, 100)
     words = []
@@ -82,12 +79,13 @@ def number_to_words(n: int) -> str:
 
 def number_lines(numbers: Iterable[int]) -> list[str]:
     """The data set's lines for ``numbers``: one spelled-out number per line."""
-    return [number_to_words(n) for n in numbers]
+    numbers = checks.iterable("numbers", numbers, "a list of ints in 1..9999")
+    return [number_to_words(checks.integer(f"numbers[{i}]", n, 1, 9999)) for i, n in enumerate(numbers)]
 
 
 def write_human_numbers(path: str | Path) -> Path:
     """Write fastai-format ``train.txt`` (1..7999) and ``valid.txt`` (8001..9999) into ``path``."""
-    path = Path(path)
+    path = checks.path("path", path)
     path.mkdir(parents=True, exist_ok=True)
     for name, numbers in (("train.txt", TRAIN_RANGE), ("valid.txt", VALID_RANGE)):
         (path / name).write_text("\n".join(number_lines(numbers)) + "\n", encoding="utf-8")
@@ -104,9 +102,10 @@ def read_human_numbers(file: str | Path) -> list[str]:
     A line that is empty or holds a word that is not a number word raises ``ValueError``
     naming the file and the line, so a damaged file never loads half-way.
     """
-    file = Path(file)
+    file = checks.path("file", file)
     if not file.is_file():
-        raise ValueError(f"{file}: no such file (expected a human-numbers train.txt or valid.txt)")
+        raise ValueError(f"file {str(file)!r}: no such file "
+                         "(expected a human-numbers train.txt or valid.txt)")
     known = _known_words()
     lines = []
     for i, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
@@ -127,6 +126,7 @@ def read_human_numbers(file: str | Path) -> list[str]:
 
 def tokenize(lines: Sequence[str]) -> list[str]:
     """One token stream: ``xxbos``, then the lines' words with "," between numbers."""
+    lines = checks.strings("lines", lines, empty=True)
     tokens = [BOS]
     for i, line in enumerate(lines):
         if i:
@@ -139,10 +139,12 @@ class Vocab:
     """Maps tokens to ids and back. Unknown tokens map to ``xxunk`` (id 0)."""
 
     def __init__(self, itos: Sequence[str]):
+        itos = checks.strings("itos", itos)
         if len(set(itos)) != len(itos):
-            raise ValueError("a vocabulary cannot list a token twice")
-        if not itos or itos[0] != UNK:
-            raise ValueError(f"a vocabulary must start with {UNK!r}")
+            twice = next(t for t in itos if itos.count(t) > 1)
+            raise ValueError(f"itos lists the token {twice!r} twice: a vocabulary cannot list a token twice")
+        if itos[0] != UNK:
+            raise ValueError(f"itos must start with {UNK!r} (a vocabulary starts with it), got {itos[0]!r}")
         self.itos = list(itos)
         self.stoi = {s: i for i, s in enumerate(self.itos)}
 
@@ -150,6 +152,8 @@ class Vocab:
     def from_tokens(cls, tokens: Iterable[str], pad_to: int = 8) -> Vocab:
         """fastai's recipe: special tokens first, then tokens by frequency (ties: first seen),
         padded with ``xxfake`` to a multiple of ``pad_to``. Gives the course's 40 tokens."""
+        tokens = checks.strings("tokens", tokens, empty=True)
+        pad_to = positive_int("pad_to", pad_to, at_most=1024)
         counts = Counter(t for t in tokens if t not in SPECIAL_TOKENS)
         itos = SPECIAL_TOKENS + [t for t, _ in counts.most_common()]
         while len(itos) % pad_to:
@@ -161,12 +165,14 @@ class Vocab:
 
     def numericalize(self, tokens: Iterable[str]) -> torch.Tensor:
         """Token strings to a 1-D tensor of ids."""
+        tokens = checks.strings("tokens", tokens, empty=True)
         return torch.tensor([self.stoi.get(t, 0) for t in tokens], dtype=torch.long)
 
     def textify(self, ids: Iterable[int] | torch.Tensor) -> str:
         """Ids (a list or a 1-D tensor) back to space-separated text."""
-        if isinstance(ids, torch.Tensor):
-            ids = ids.flatten().tolist()
+        if isinstance(ids, Iterable) and not isinstance(ids, (torch.Tensor, str, bytes)):
+            ids = list(ids)
+        ids = checks.token_ids("ids", ids, dim=None, below=len(self)).flatten().tolist()
         return " ".join(self.itos[i] for i in ids)
 
     def __repr__(self) -> str:
@@ -181,11 +187,17 @@ class HumanNumbers:
     valid: torch.Tensor
     vocab: Vocab
 
+    def __post_init__(self) -> None:
+        checks.instance("vocab", self.vocab, Vocab, "a Vocab")
+        self.train = checks.token_ids("train", self.train, below=len(self.vocab))
+        self.valid = checks.token_ids("valid", self.valid, below=len(self.vocab))
+
     def loaders(self, bs: int = 64, bptt: int = 70, drop_last: bool = False,
                 valid_bs: int | None = None) -> tuple[LMLoader, LMLoader]:
         """A training and a validation :class:`LMLoader` with the same settings (the validation
         stream cut into ``valid_bs`` rows if given, else ``bs``)."""
-        valid_bs = bs if valid_bs is None else valid_bs
+        checks.boolean("drop_last", drop_last)
+        valid_bs = bs if valid_bs is None else positive_int("valid_bs", valid_bs)
         return (LMLoader(self.train, bs, bptt, drop_last),
                 LMLoader(self.valid, valid_bs, bptt, drop_last))
 
@@ -198,7 +210,9 @@ def load_human_numbers(path: str | Path | None = None) -> HumanNumbers:
     checker gets the same object, so treat its tensors as read-only."""
     if path is None:
         return _made_on_the_spot()
-    path = Path(path)
+    path = checks.path("path", path)
+    if not path.is_dir():
+        raise ValueError(f"path {str(path)!r}: no such folder (expected one with train.txt and valid.txt)")
     return _from_lines(read_human_numbers(path / "train.txt"), read_human_numbers(path / "valid.txt"))
 
 
@@ -225,11 +239,9 @@ class LMLoader:
 
     def __init__(self, stream: torch.Tensor, bs: int = 64, bptt: int = 70,
                  drop_last: bool = False):
-        stream = torch.as_tensor(stream)
-        if stream.dim() != 1:
-            raise ValueError(f"the stream must be a 1-D tensor of token ids, "
-                             f"got shape {tuple(stream.shape)}")
+        stream = checks.token_ids("stream", stream)
         self.bs, self.bptt = positive_int("bs", bs), positive_int("bptt", bptt)
+        checks.boolean("drop_last", drop_last)
         row_len = (len(stream) - 1) // bs
         if row_len < 1:
             raise ValueError(
@@ -258,6 +270,7 @@ class LMLoader:
 
     def to(self, device: str | torch.device) -> LMLoader:
         """The same batches with the rows moved to ``device`` once, instead of batch by batch."""
+        device = checks.device("device", device, none=False)
         moved = copy.copy(self)
         moved.x, moved.y = self.x.to(device), self.y.to(device)
         return moved
@@ -273,8 +286,11 @@ class LMLoader:
 
 def show_batch(x: torch.Tensor, vocab: Vocab, rows: int = 5, width: int | None = None) -> str:
     """The first ``rows`` rows of a batch as text, one numbered line per row."""
-    if x.dim() != 2:
-        raise ValueError(f"show_batch needs a 2-D batch (rows x tokens), got shape {tuple(x.shape)}")
+    checks.instance("vocab", vocab, Vocab, "a Vocab")
+    x = checks.token_ids("x", x, dim=2, below=len(vocab))
+    rows = positive_int("rows", rows)
+    if width is not None:
+        width = checks.integer("width", width, 4)
     lines = []
     for i in range(min(rows, x.shape[0])):
         text = vocab.textify(x[i])
@@ -292,6 +308,9 @@ def batch_text(data: HumanNumbers, bs: int, bptt: int, n_batches: int = 3, rows:
 
     Raises ``ValueError`` (from :class:`~rnnbook.data.LMLoader`) for settings that make no sense.
     """
+    checks.instance("data", data, HumanNumbers, "a HumanNumbers (load_human_numbers())")
+    n_batches, rows, width = (positive_int("n_batches", n_batches), positive_int("rows", rows),
+                              checks.integer("width", width, 4))
     dl = LMLoader(data.valid, bs=bs, bptt=bptt)
     parts = [f"{dl!r}", f"each batch x is {bs} rows x {bptt} tokens; row i of x2 continues row i of x1"]
     for k, (x, _) in enumerate(dl):

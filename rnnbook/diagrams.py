@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
 
+from . import checks
+
 __all__ = ["COLORS", "draw_unrolled", "draw_rolled", "count_parts"]
 
 #: The arrow colours of the course's drawings, by layer name.
@@ -95,13 +97,13 @@ def draw_unrolled(n_steps: int = 3, outputs: Literal["last", "every"] = "last",
     ``words`` labels the inputs (default "word 1", "word 2", ...). ``carry_in=True`` adds a
     dashed brown arrow bringing the hidden state in from the previous batch.
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
-        raise ValueError(f"n_steps must be a positive int, got {n_steps!r}")
-    if outputs not in ("last", "every"):
-        raise ValueError(f"outputs must be 'last' or 'every', got {outputs!r}")
-    words = list(words) if words is not None else [f"word {i + 1}" for i in range(n_steps)]
+    n_steps = checks.positive_int("n_steps", n_steps, at_most=24)
+    checks.one_of("outputs", outputs, ("last", "every"))
+    words = checks.strings("words", words) if words is not None else [f"word {i + 1}" for i in range(n_steps)]
     if len(words) != n_steps:
-        raise ValueError(f"got {len(words)} words for {n_steps} steps")
+        raise ValueError(f"words must hold one word per step: got {len(words)} words for {n_steps} steps")
+    checks.boolean("carry_in", carry_in)
+    checks.text("title", title)
     gap = 1.5
     left = -1.6 if carry_in else -0.7
     fig, ax = _new_axes(max(3.2, 1.5 * n_steps + (2.4 if carry_in else 1.6)) + 1.2, 3.4,
@@ -134,8 +136,8 @@ def draw_rolled(outputs: Literal["last", "every"] = "last", title: str = "") -> 
     (the hidden state) go round again with each new word. With ``outputs="last"`` the output
     arrow is labelled "after the last word", with ``"every"`` "after every word".
     """
-    if outputs not in ("last", "every"):
-        raise ValueError(f"outputs must be 'last' or 'every', got {outputs!r}")
+    checks.one_of("outputs", outputs, ("last", "every"))
+    checks.text("title", title)
     fig, ax = _new_axes(5.8, 3.4, (-2.2, 3.6), (-0.5, 3.0))
     y_in, y_h, y_out = 0.0, 1.2, 2.35
     _input(ax, 0, y_in, "word i")
@@ -158,6 +160,7 @@ def count_parts(fig: Figure) -> Counter:
     """How many shapes and arrows of each kind a drawing holds, by ``gid``: "input",
     "hidden", "output" (shapes) and "i_h", "h_h", "h_o" (arrows). Legend lines are not counted.
     """
+    checks.instance("fig", fig, Figure, "a matplotlib Figure")
     counts: Counter = Counter()
     for ax in fig.axes:
         for patch in ax.patches:

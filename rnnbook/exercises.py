@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import checks
 from .analysis import SLOTS, breakdown, slot_labels
 from .copy_gru import CopyGRU
 from .data import LMLoader, Vocab, load_human_numbers, number_to_words
@@ -54,6 +55,10 @@ class Check:
 
     passed: bool
     message: str
+
+    def __post_init__(self) -> None:
+        checks.boolean("passed", self.passed)
+        checks.text("message", self.message)
 
     def __bool__(self) -> bool:
         return self.passed

@@ -12,6 +12,7 @@ it counts on by itself (:func:`rnnbook.generation.count_table`).
 
 from __future__ import annotations
 
+import inspect
 import math
 import multiprocessing
 import statistics
@@ -23,8 +24,7 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import nn
 
-from . import models, runs
-from .checks import positive_int
+from . import checks, models, runs
 from .copy_gru import CopyGRU
 from .data import HumanNumbers, load_human_numbers
 from .generation import count_table
@@ -33,7 +33,10 @@ from .modern import CausalTransformer, MinGRU, MinLSTM
 from .yardstick import VALID_ROWS, ceiling_for, loss_floor_for, one_row_accuracy
 
 __all__ = ["Recipe", "RECIPES", "get_recipe", "build", "train", "train_seeds", "compare",
-           "format_row"]
+           "format_row", "MAX_SEEDS"]
+
+MAX_SEEDS = 1000
+"""The most seeds :func:`compare` trains each model with."""
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,35 @@ class Recipe:
     reference: float | None = None
     reference_source: str = ""
 
+    def __post_init__(self) -> None:
+        checks.text("key", self.key, empty=False)
+        checks.text("title", self.title)
+        checks.function("make", self.make)
+        checks.positive_int("bptt", self.bptt)
+        checks.positive_int("epochs", self.epochs)
+        checks.positive_number("lr", self.lr)
+        checks.positive_int("bs", self.bs)
+        checks.positive_int("hidden", self.hidden, at_most=checks.MAX_UNITS)
+        checks.non_negative_number("wd", self.wd)
+        checks.number("pct_start", self.pct_start, 0.0, 1.0, open_low=True, open_high=True)
+        checks.boolean("drop_last", self.drop_last)
+        if self.clip is not None:
+            checks.positive_number("clip", self.clip)
+        checks.instance("model_kwargs", self.model_kwargs, dict, "a dict of the model's arguments")
+        try:  # the model's arguments: vocab_size, hidden, then model_kwargs
+            inspect.signature(self.make).bind(1, 1, **self.model_kwargs)
+        except TypeError as e:
+            raise ValueError(f"model_kwargs {checks.show(self.model_kwargs)} do not fit "
+                             f"{getattr(self.make, '__name__', 'make')}: {e}") from None
+        except ValueError:  # no signature to read (a built-in)
+            pass
+        if self.reference is not None:
+            checks.number("reference", self.reference, 0.0, 1.0)
+        checks.text("reference_source", self.reference_source)
+
     def with_(self, **changes) -> Recipe:
         """A copy with some settings changed, e.g. ``recipe.with_(epochs=3)``."""
-        unknown = set(changes) - set(self.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown recipe setting(s) {sorted(unknown)}; "
-                             f"allowed: {sorted(self.__dataclass_fields__)}")
+        checks.settings("recipe setting", changes, self.__dataclass_fields__)
         return replace(self, **changes)
 
 
@@ -94,19 +120,33 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
 ]}
 
 
+def as_recipe(recipe: object) -> Recipe:
+    """``recipe`` if it is a :class:`Recipe`, the recipe of that key if it is a key."""
+    if isinstance(recipe, str):
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown model {recipe!r}: recipe must be a Recipe or a model key; "
+                             f"the models are: {', '.join(RECIPES)}")
+        return RECIPES[recipe]
+    return checks.instance("recipe", recipe, Recipe, f"a Recipe or a model key ({', '.join(RECIPES)})")
+
+
 def get_recipe(key: str) -> Recipe:
     """The recipe registered under ``key``; ``ValueError`` lists the keys if there is none."""
+    checks.text("key", key)
     try:
         return RECIPES[key]
     except KeyError:
-        raise ValueError(f"unknown model {key!r}; the models are: {', '.join(RECIPES)}") from None
+        raise ValueError(f"unknown model key {key!r}; the models are: {', '.join(RECIPES)}") from None
 
 
 def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
           device=None) -> Learner:
     """A fresh, seeded :class:`Learner` for ``recipe`` (a :class:`Recipe` or its key)."""
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
+    recipe = as_recipe(recipe)
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    device = checks.device("device", device)
     data = data if data is not None else load_human_numbers()
     train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last, valid_bs=VALID_ROWS)
     set_seed(seed)
@@ -122,10 +162,12 @@ def train(recipe: Recipe | str, seed: int = 0, data: HumanNumbers | None = None,
     ``reporter`` and ``should_stop`` are passed on to :meth:`Learner.fit_one_cycle`. While the
     book is built, a run that an earlier chapter trained is loaded instead (:mod:`rnnbook.runs`).
     """
-    if isinstance(recipe, str):
-        recipe = get_recipe(recipe)
+    recipe = as_recipe(recipe)
     if changes:
         recipe = recipe.with_(**changes)
+    if reporter is not None:
+        checks.instance("reporter", reporter, Reporter, "a Reporter (or None for the default)")
+    checks.function("should_stop", should_stop, none=True)
     start = time.perf_counter()
     learn = build(recipe, data, seed, device)
     cached = runs.folder() is not None and should_stop is None and _is_the_data(data)
@@ -168,8 +210,9 @@ def train_seeds(recipe: str, seeds: Sequence[int], device=None, workers: int = 1
     trains that many at once, as :func:`compare` does (chapter "Gates": the clipping
     runs)."""
     get_recipe(recipe).with_(**changes)  # fail on a bad key or setting before any training
-    workers = positive_int("workers", workers)
-    seeds = list(seeds)
+    workers = checks.positive_int("workers", workers)
+    seeds = [checks.integer(f"seeds[{i}]", s, 0, checks.MAX_SEED)
+             for i, s in enumerate(checks.iterable("seeds", seeds, "a list of seeds"))]
     if workers == 1:
         return {s: _history_of(recipe, s, changes, device, None) for s in seeds}
     device = str(device) if device is not None else None
@@ -224,11 +267,16 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     thread each (on a CPU with that many cores this divides the time; each run is seeded
     on its own, so the results are the same as with one worker).
     """
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"seeds must be a positive int, got {seeds!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be a positive int, got {workers!r}")
-    recipes = [get_recipe(k) for k in keys]  # fail on a bad key before any training
+    keys = checks.strings("keys", keys)
+    seeds = checks.positive_int("seeds", seeds, at_most=MAX_SEEDS)
+    workers = checks.positive_int("workers", workers)
+    device = checks.device("device", device)
+    checks.function("progress", progress, none=True)
+    for i, k in enumerate(keys):  # fail on a bad key before any training
+        if k not in RECIPES:
+            raise ValueError(f"keys[{i}]: unknown model {k!r}; "
+                             f"the models are: {', '.join(RECIPES)}")
+    recipes = [get_recipe(k) for k in keys]
     jobs = [(r.key, seed) for r in recipes for seed in range(seeds)]
     results: dict[tuple[str, int], dict] = {}
     for (key, seed), result in _runs(jobs, device, workers):
@@ -264,6 +312,19 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     return rows
 
 
+ROW_KEYS = ("model", "accuracy", "accuracy_sd", "accuracy_one_row", "ceiling", "perplexity",
+            "perplexity_floor", "counted", "reference", "seconds_per_epoch", "device")
+"""The keys of a row of :func:`compare` that :func:`format_row` shows."""
+
+
+def check_row(name: str, row: object) -> None:
+    """Refuse ``row`` (named ``name`` in the message) unless it is a dict with the keys of a
+    row of :func:`compare`."""
+    if not isinstance(row, dict) or not set(ROW_KEYS) <= set(row):
+        checks.refuse(name, row, f"a dict as compare() returns (with {', '.join(ROW_KEYS)})",
+                      wrong_type=not isinstance(row, dict))
+
+
 def format_row(row: dict) -> dict[str, str]:
     """One row of :func:`compare` as the text of the table's cells (chapter "Results"; the
     results chapter and ``python -m rnnbook table`` show the same): the accuracy at 64 rows as
@@ -271,6 +332,7 @@ def format_row(row: dict) -> dict[str, str]:
     points (100 × accuracy minus ceiling), the perplexity and the floor of the perplexity,
     the numbers counted (mean), the published figure (``-`` if none), seconds per epoch and
     the device."""
+    check_row("row", row)
     sd, ref = row["accuracy_sd"], row["reference"]
     return {
         "model": row["model"],

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+from . import checks
 from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
 from .experiments import RECIPES, get_recipe, train
 from .learner import History, Reporter
@@ -52,6 +53,9 @@ class WidgetReporter(Reporter):
     def __init__(self, progress: widgets.IntProgress,
                  on_epoch: Callable[[History], None] | None = None,
                  min_interval: float = 0.1):
+        checks.instance("progress", progress, widgets.IntProgress, "an IntProgress")
+        checks.function("on_epoch", on_epoch, none=True)
+        min_interval = checks.non_negative_number("min_interval", min_interval)
         self.progress, self.on_epoch = progress, on_epoch
         self.min_interval = min_interval
 
@@ -97,6 +101,17 @@ class Explorer:
 
     def __init__(self, data: HumanNumbers | None = None, device=None, model: str = "gru2",
                  bptt: int = 20, hidden: int = 64, bs: int = 64, epochs: int = 3, seed: int = 0):
+        if data is not None:
+            checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
+        device = checks.device("device", device)
+        checks.one_of("model", model, live_models(), what="a model whose window length is free:")
+        checks.integer("bptt", bptt, *BPTT_RANGE)
+        checks.integer("hidden", hidden, *HIDDEN_RANGE)
+        if hidden % 8:
+            raise ValueError(f"hidden must be a multiple of 8 (the slider's step), got {hidden!r}")
+        checks.one_of("bs", bs, BATCH_SIZES)
+        checks.integer("epochs", epochs, 1, 30)
+        checks.integer("seed", seed, 0, 10**6)
         self.data = data if data is not None else load_human_numbers()
         self.device = device
         self.runs: list[dict] = []
@@ -211,6 +226,7 @@ class Explorer:
         """Train with the current settings. Refuses (with a message, returning ``None``) when
         the settings make no sense or a run is in progress. With ``block=True`` trains here
         and returns the run's row of the table; otherwise trains in a background thread."""
+        checks.boolean("block", block)
         if self._busy:
             self._say("A run is in progress: wait for it, or press Stop.", "warn")
             return None
@@ -238,6 +254,8 @@ class Explorer:
 
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a background run to finish."""
+        if timeout is not None:
+            timeout = checks.non_negative_number("timeout", timeout)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -313,4 +331,5 @@ def explorer(data: HumanNumbers | None = None, device=None, **settings) -> Explo
     """A live :class:`Explorer` (needs a running kernel); display it by making it a cell's
     last expression. ``settings`` (``model``, ``bptt``, ``hidden``, ``bs``, ``epochs``,
     ``seed``) set the starting values."""
+    checks.settings("explorer setting", settings, ("model", "bptt", "hidden", "bs", "epochs", "seed"))
     return Explorer(data=data, device=device, **settings)

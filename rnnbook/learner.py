@@ -39,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
+
 __all__ = [
     "default_device",
     "set_seed",
@@ -66,8 +68,7 @@ def default_device() -> torch.device:
 
 def set_seed(seed: int) -> None:
     """Seed Python's and PyTorch's random generators (on every device)."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
     random.seed(seed)
     torch.manual_seed(seed)
 
@@ -85,6 +86,13 @@ class History:
     device: str = ""
     batches_per_epoch: int = 0
     stopped: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("rows", "batch_losses", "lrs"):
+            checks.instance(name, getattr(self, name), list, "a list")
+        checks.text("device", self.device)
+        checks.non_negative_int("batches_per_epoch", self.batches_per_epoch)
+        checks.boolean("stopped", self.stopped)
 
     @property
     def accuracy(self) -> float:
@@ -111,8 +119,7 @@ class History:
 
     def column(self, name: str) -> list[float]:
         """One column of the epoch table, e.g. ``history.column("valid_loss")``."""
-        if name not in COLUMNS:
-            raise ValueError(f"unknown column {name!r}; the columns are {', '.join(COLUMNS)}")
+        checks.one_of("name", name, COLUMNS, what="a column of the epoch table:")
         return [r[name] for r in self.rows]
 
 
@@ -145,6 +152,9 @@ class TextReporter(Reporter):
     """The epoch table as text, with a progress bar (on stderr) while an epoch runs."""
 
     def __init__(self, file=None, bar: bool = True):
+        if file is not None and not callable(getattr(file, "write", None)):
+            checks.refuse("file", file, "a file open for writing (or None for stdout)", wrong_type=True)
+        checks.boolean("bar", bar)
         self.file = file if file is not None else sys.stdout
         self.show_bar = bar and sys.stderr.isatty()
 
@@ -169,6 +179,7 @@ class NotebookReporter(Reporter):
     """The epoch table as HTML in a notebook, with a progress bar, updated in place."""
 
     def __init__(self, min_interval: float = 0.25):
+        min_interval = checks.non_negative_number("min_interval", min_interval)
         self.min_interval = min_interval
 
     def begin(self, epochs: int, n_batches: int) -> None:
@@ -235,8 +246,24 @@ def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
 
     A model with ``predicts_last = True`` is scored on the last target of each row only.
     """
+    checks.instance("model", model, nn.Module, "an nn.Module")
+    checks.instance("out", out, torch.Tensor, "a tensor of scores")
+    checks.instance("y", y, torch.Tensor, "a tensor of token ids")
     out, y = _scored(model, out, y)
     return F.cross_entropy(out, y), (out.argmax(-1) == y).sum(), y.numel()
+
+
+def _loader(name: str, dl: object) -> None:
+    """Refuse ``dl`` unless it is a sized iterable of batches, such as an ``LMLoader``."""
+    allowed = "an LMLoader (or another sized iterable of (x, y) batches)"
+    if not isinstance(dl, Iterable) or not hasattr(dl, "__len__") or isinstance(dl, (str, bytes)):
+        checks.refuse(name, dl, allowed, wrong_type=True)
+    if len(dl) == 0:
+        checks.refuse(name, dl, allowed + " with at least one batch")
+    first = next(iter(dl), None)
+    if not (isinstance(first, (tuple, list)) and len(first) == 2
+            and all(isinstance(t, torch.Tensor) for t in first)):
+        checks.refuse(name, dl, allowed + " whose batches are (x, y) pairs of tensors", wrong_type=True)
 
 
 def _param_groups(model: nn.Module, wd: float) -> list[dict]:
@@ -257,7 +284,11 @@ class Learner:
 
     def __init__(self, model: nn.Module, train_dl: Iterable, valid_dl: Iterable,
                  device: str | torch.device | None = None):
-        self.device = torch.device(device) if device is not None else default_device()
+        checks.instance("model", model, nn.Module, "an nn.Module")
+        _loader("train_dl", train_dl)
+        _loader("valid_dl", valid_dl)
+        device = checks.device("device", device)
+        self.device = device if device is not None else default_device()
         self.model = model.to(self.device)
         # loaders that can (LMLoader) move their data to the device once, not every batch
         self.train_dl, self.valid_dl = (dl.to(self.device) if hasattr(dl, "to") else dl
@@ -276,6 +307,8 @@ class Learner:
     def validate(self, dl: Iterable | None = None) -> tuple[float, float]:
         """Loss and accuracy (averaged over scored tokens) on ``dl`` (default: the validation
         batches), from a reset state."""
+        if dl is not None:
+            _loader("dl", dl)
         self.model.eval()
         self._reset()
         total_loss = torch.zeros((), device=self.device)
@@ -295,6 +328,8 @@ class Learner:
 
         For a last-token model the predictions and targets have one column per batch.
         """
+        if dl is not None:
+            _loader("dl", dl)
         self.model.eval()
         self._reset()
         xs, preds, ys = [], [], []
@@ -318,18 +353,15 @@ class Learner:
         ``clip`` (``clip_grad_norm_``; chapter "Gates"). The norm of every batch, before
         clipping, goes to ``History.grad_norms``. Returns the run's :class:`History`.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be a positive int, got {epochs!r}")
-        if not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if not 0 < pct_start < 1:
-            raise ValueError(f"pct_start must be between 0 and 1 (exclusive), got {pct_start!r}")
-        if wd < 0:
-            raise ValueError(f"wd must be zero or positive, got {wd!r}")
-        if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
-                                 or not 0 < clip < math.inf):
-            raise ValueError(f"clip must be a positive number (the largest gradient norm) "
-                             f"or None, got {clip!r}")
+        epochs, lr = checks.positive_int("epochs", epochs), checks.positive_number("lr", lr)
+        wd = checks.non_negative_number("wd", wd)
+        pct_start = checks.number("pct_start", pct_start, 0.0, 1.0, open_low=True, open_high=True)
+        div, final_div = checks.positive_number("div", div), checks.positive_number("final_div", final_div)
+        if reporter is not None:
+            checks.instance("reporter", reporter, Reporter, "a Reporter (or None for the default)")
+        checks.function("should_stop", should_stop, none=True)
+        if clip is not None:
+            clip = checks.positive_number("clip", clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         n_batches = len(self.train_dl)
         opt = torch.optim.AdamW(_param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)

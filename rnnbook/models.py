@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import checks
+
 __all__ = [
     "FullyConnected3",
     "Loop3",
@@ -31,6 +33,10 @@ __all__ = [
 
 class BatchNorm1dFlat(nn.BatchNorm1d):
     """``BatchNorm1d`` over the last dimension of a (batch, time, features) tensor."""
+
+    def __init__(self, num_features: int, *args, **kwargs):
+        checks.positive_int("num_features", num_features, at_most=checks.MAX_UNITS)
+        super().__init__(num_features, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() == 2:
@@ -51,6 +57,7 @@ class FullyConnected3(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden)
         self.i_h = nn.Embedding(vocab_size, n_hidden)  # green arrow
         self.h_h = nn.Linear(n_hidden, n_hidden)  # brown arrow
         self.h_o = nn.Linear(n_hidden, vocab_size)  # blue arrow
@@ -79,6 +86,7 @@ class Loop3(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -101,6 +109,7 @@ class EveryToken(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -151,6 +160,7 @@ class Stateful(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -174,6 +184,7 @@ class StatefulRNN(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.RNN(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -192,6 +203,7 @@ class GRU2(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.GRU(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -211,6 +223,7 @@ class LSTM2(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
+        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.LSTM(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -241,8 +254,10 @@ class RegularizedLSTM(StatefulMixin, nn.Module):
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2,
                  p: float = 0.4, alpha: float = 2.0, beta: float = 1.0):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"dropout p must be in [0, 1), got {p}")
+        checks.model_sizes(vocab_size, n_hidden, n_layers)
+        p = checks.dropout("p", p)
+        alpha = checks.non_negative_number("alpha", alpha)
+        beta = checks.non_negative_number("beta", beta)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.alpha, self.beta = alpha, beta
         self.i_h = nn.Embedding(vocab_size, n_hidden)

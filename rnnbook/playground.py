@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import checks
 from .copy_gru import CopyGRU
 from .data import Vocab, load_human_numbers
 from .experiments import RECIPES
@@ -69,11 +70,12 @@ SUPPORTED: dict[type, tuple[str, str | None]] = {
 _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 
 
-def _model_of(learn_or_model) -> nn.Module:
+def _model_of(learn_or_model, name: str = "model") -> nn.Module:
     model = getattr(learn_or_model, "model", learn_or_model)
     if type(model) not in SUPPORTED:
         names = ", ".join(c.__name__ for c in SUPPORTED)
-        raise ValueError(f"the playground runs {names}; got {type(model).__name__}")
+        checks.refuse(name, learn_or_model, f"a Learner or a model of a class the playground runs ({names})",
+                      wrong_type=True)
     rnn = getattr(model, "rnn", None)
     if rnn is None:  # the chapter "RNNs today"'s models: written by hand, nothing to check
         return model
@@ -113,6 +115,12 @@ def encode(model, key: str, *, vocab: Vocab | None = None, seed: int | None = No
            accuracy: float | None = None, title: str | None = None) -> bytes:
     """The bytes of the playground file of ``model`` (a learner or a model) under ``key``."""
     model = _model_of(model)
+    if vocab is not None:
+        checks.instance("vocab", vocab, Vocab, "a Vocab (or None for the book's)")
+    if seed is not None:
+        checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    if title is not None:
+        checks.text("title", title)
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(f"key must be 1-64 letters, digits, '_', '-' or '.', not starting with "
                          f"'-' or '.'; got {key!r}")
@@ -120,8 +128,8 @@ def encode(model, key: str, *, vocab: Vocab | None = None, seed: int | None = No
     if len(vocab) != model.i_h.num_embeddings:
         raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model's embedding has "
                          f"{model.i_h.num_embeddings}")
-    if accuracy is not None and not 0.0 <= float(accuracy) <= 1.0:
-        raise ValueError(f"accuracy must be between 0 and 1, got {accuracy!r}")
+    if accuracy is not None:
+        checks.number("accuracy", accuracy, 0.0, 1.0)
     tensors, aliases, chunks, offset, seen = [], {}, [], 0, {}
     for name, t in model.state_dict(keep_vars=True).items():
         if not t.is_floating_point():
@@ -166,9 +174,10 @@ def export_model(learn_or_model, folder: str | Path, *, key: str,
     head's ``mem_len`` and ``d_key``) are read from the model, so the page never
     assumes them.
     """
+    _model_of(learn_or_model, "learn_or_model")
+    folder = checks.path("folder", folder)
     data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy,
                   title=title)
-    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{key}.bin"
     path.write_bytes(data)
@@ -188,9 +197,9 @@ def export_model(learn_or_model, folder: str | Path, *, key: str,
     return path
 
 
-def _header(data: bytes) -> dict:
+def _header(data: bytes, name: str = "data") -> dict:
     if len(data) < 12 or data[:8] != MAGIC:
-        raise ValueError("not a playground model file (it must start with RNNBPG01)")
+        raise ValueError(f"{name}: not a playground model file (it must start with RNNBPG01)")
     (n,) = struct.unpack("<I", data[8:12])
     try:
         header = json.loads(data[12:12 + n])
@@ -205,8 +214,13 @@ def _header(data: bytes) -> dict:
 def load_model(source: str | Path | bytes) -> tuple[nn.Module, Vocab, dict]:
     """Rebuild the PyTorch model of a playground file (a path or its bytes), in eval mode;
     returns ``(model, vocab, header)``."""
-    data = source if isinstance(source, bytes) else Path(source).read_bytes()
-    header = _header(data)
+    if not isinstance(source, bytes):
+        file = checks.path("source", source)
+        if not file.is_file():
+            raise ValueError(f"source {checks.show(source)}: no such file (expected a playground "
+                             "model file, or its bytes)")
+    data = source if isinstance(source, bytes) else file.read_bytes()
+    header = _header(data, "source")
     classes = {c.__name__: c for c in SUPPORTED}
     if header["class"] not in classes:
         raise ValueError(f"unknown model class {header['class']!r}; known: {', '.join(classes)}")
@@ -245,8 +259,9 @@ def predict(model: nn.Module, tokens: list[str], vocab: Vocab, k: int = 3) -> di
     (the likeliest next word after each), ``top`` (``k`` ``[word, probability]`` pairs, best
     first) and ``hidden`` (the last recurrent layer's output after each token)."""
     model = _model_of(model)
-    if not tokens:
-        raise ValueError("predict needs at least one token")
+    tokens = checks.strings("tokens", tokens)
+    checks.instance("vocab", vocab, Vocab, "a Vocab")
+    k = checks.positive_int("k", k, at_most=len(vocab))
     outputs = []
     rnn = getattr(model, "rnn", None)  # else the model keeps its top layer in model.hidden
     hook = rnn.register_forward_hook(lambda mod, inp, out: outputs.append(out[0])) if rnn else None
@@ -283,6 +298,12 @@ class Playground:
     """The playground view of one model for a live kernel; shows itself as an ``<iframe>``."""
 
     def __init__(self, data: bytes, key: str, text: str | None = None, height: int = 900):
+        checks.instance("data", data, bytes, "the bytes of a playground file (encode())")
+        _header(data)
+        checks.text("key", key, empty=False)
+        if text is not None:
+            checks.text("text", text)
+        checks.integer("height", height, 200, 10_000)
         self.data, self.key, self.text, self.height = data, key, text, height
 
     def document(self) -> str:
@@ -315,8 +336,10 @@ def playground(learn_or_model, key: str = "my_model", *, vocab: Vocab | None = N
     ``text`` prefills the text box; ``accuracy`` and ``seed`` are shown with the model. The
     model's weights go into the page, so it keeps working after the kernel stops.
     """
-    if isinstance(height, bool) or not isinstance(height, int) or height < 200:
-        raise ValueError(f"height must be an int of at least 200 (pixels), got {height!r}")
+    _model_of(learn_or_model, "learn_or_model")
+    if text is not None:
+        checks.text("text", text)
+    checks.integer("height", height, 200, 10_000)
     data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy)
     return Playground(data, key, text, height)
 

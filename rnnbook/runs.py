@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from . import __version__
+from . import __version__, checks
 from .learner import History, Learner, Reporter
 
 if TYPE_CHECKING:
@@ -42,6 +42,18 @@ ENV = "RNNBOOK_RUN_CACHE"
 """The environment variable that names the cache's folder; unset or empty: no cache."""
 CHAPTER_ENV, BUILD_ENV = "RNNBOOK_CHAPTER", "RNNBOOK_BUILD"
 """Set by the book's extension: the chapter being executed, and the build's id."""
+
+
+def _recipe(recipe: object) -> None:
+    from .experiments import Recipe  # here, not at the top: experiments imports this module
+
+    checks.instance("recipe", recipe, Recipe, "a Recipe")
+
+
+def _key(key: object) -> None:
+    if not isinstance(key, str) or not key.isalnum():
+        checks.refuse("key", key, "a run key (letters and digits, from run_key())",
+                      wrong_type=not isinstance(key, str))
 
 
 def folder() -> Path | None:
@@ -72,6 +84,9 @@ def settings(recipe: Recipe) -> dict:
 
 def run_key(recipe: Recipe, seed: int, device: torch.device) -> str:
     """The key of one run: everything that can change what it learns."""
+    _recipe(recipe)
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    device = checks.device("device", device, none=False)
     what = {"recipe": settings(recipe), "seed": seed, "device": str(device),
             "threads": torch.get_num_threads(), "torch": torch.__version__,
             "rnnbook": __version__, "source": source_hash()}
@@ -80,6 +95,8 @@ def run_key(recipe: Recipe, seed: int, device: torch.device) -> str:
 
 def load(key: str, learn: Learner) -> History | None:
     """Load run ``key`` into ``learn``'s model and return its history; ``None`` if not cached."""
+    _key(key)
+    checks.instance("learn", learn, Learner, "a Learner")
     base = folder()
     path = base / f"{key}.pt" if base is not None else None
     if path is None or not path.exists():
@@ -92,6 +109,9 @@ def load(key: str, learn: Learner) -> History | None:
 
 def save(key: str, learn: Learner, history: History) -> None:
     """Save a finished run (weights and history) under ``key``, if there is a cache."""
+    _key(key)
+    checks.instance("learn", learn, Learner, "a Learner")
+    checks.instance("history", history, History, "a History")
     base = folder()
     if base is None or history.stopped:
         return
@@ -103,6 +123,10 @@ def save(key: str, learn: Learner, history: History) -> None:
 
 def record(recipe: Recipe, seed: int, seconds: float, loaded: bool) -> None:
     """Log one run of the build (what the Build report page lists)."""
+    _recipe(recipe)
+    checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    checks.non_negative_number("seconds", seconds)
+    checks.boolean("loaded", loaded)
     base = folder()
     if base is None:
         return
@@ -118,6 +142,8 @@ def record(recipe: Recipe, seed: int, seconds: float, loaded: bool) -> None:
 
 def replay(history: History, reporter: Reporter) -> None:
     """Show a loaded run's epoch table through ``reporter``, as it was shown when it trained."""
+    checks.instance("history", history, History, "a History")
+    checks.instance("reporter", reporter, Reporter, "a Reporter")
     reporter.begin(len(history.rows), history.batches_per_epoch)
     for k in range(len(history.rows)):
         reporter.epoch(dataclasses.replace(history, rows=history.rows[:k + 1]))
@@ -130,7 +156,7 @@ def build_runs(base: str | Path) -> list[dict]:
     With Jupyter Book's cache, a rebuild executes only the chapters that changed; the others
     keep the runs of the build that last executed them.
     """
-    path = Path(base) / "log.jsonl"
+    path = checks.path("base", base) / "log.jsonl"
     if not path.exists():
         return []
     entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]

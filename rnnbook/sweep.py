@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import ipywidgets as widgets
 import torch
 
+from . import checks
 from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
 from .experiments import get_recipe, train
 from .learner import History, SilentReporter
@@ -44,9 +45,28 @@ class SweepResults:
     histories: dict[tuple[int, int], History] = field(default_factory=dict)
     seconds: dict[tuple[int, int], float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        checks.text("model", self.model, empty=False)
+        self.bptts = checks.increasing_ints("bptts", self.bptts)
+        self.hiddens = checks.increasing_ints("hiddens", self.hiddens)
+        checks.positive_int("epochs", self.epochs)
+        checks.non_negative_int("seed", self.seed, at_most=checks.MAX_SEED)
+        checks.text("device", self.device)
+        checks.positive_int("bs", self.bs)
+        checks.instance("histories", self.histories, dict, "a dict from (bptt, hidden) to History")
+        checks.instance("seconds", self.seconds, dict, "a dict from (bptt, hidden) to seconds")
+
     def accuracy(self, bptt: int, hidden: int) -> float:
         """Final validation accuracy of one setting."""
+        self._setting(bptt, hidden)
         return self.histories[bptt, hidden].accuracy
+
+    def _setting(self, bptt: int, hidden: int) -> None:
+        """Refuse a (bptt, hidden) that is not on the grid."""
+        checks.one_of("bptt", bptt, self.bptts, what="one of the grid's")
+        checks.one_of("hidden", hidden, self.hiddens, what="one of the grid's")
+        if (bptt, hidden) not in self.histories:
+            raise ValueError(f"bptt={bptt}, hidden={hidden} was not trained in this sweep")
 
     def grid(self) -> list[list[float]]:
         """Final accuracies, one row per bptt value, one column per hidden size."""
@@ -64,8 +84,7 @@ class SweepResults:
 
     def table(self, what: str = "accuracy") -> str:
         """The grid as text, one row per bptt value: final ``"accuracy"`` or ``"seconds"`` per run."""
-        if what not in ("accuracy", "seconds"):
-            raise ValueError(f"what must be 'accuracy' or 'seconds', got {what!r}")
+        checks.one_of("what", what, ("accuracy", "seconds"))
         cell = (lambda b, h: f"{self.accuracy(b, h):.3f}") if what == "accuracy" else (
             lambda b, h: f"{self.seconds.get((b, h), float('nan')):.1f}")
         lines = ["bptt \\ hidden " + "".join(f"{h:>8}" for h in self.hiddens)]
@@ -78,15 +97,6 @@ class SweepResults:
         values += [smooth(h.batch_losses)[min(len(h.batch_losses) - 1, h.batches_per_epoch // 4)]
                    for h in self.histories.values() if h.batch_losses]
         return min(4.0, max(values)) * 1.05 if values else 4.0
-
-
-def _check_grid(name: str, values: Sequence[int]) -> tuple[int, ...]:
-    values = tuple(values)
-    if not values or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in values):
-        raise ValueError(f"{name} must be a non-empty list of positive ints, got {values!r}")
-    if len(set(values)) != len(values) or list(values) != sorted(values):
-        raise ValueError(f"{name} must be increasing, without repeats, got {values!r}")
-    return values
 
 
 def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
@@ -103,8 +113,17 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     over (threads that wait for each other while other jobs hold the cores).
     ``progress(bptt, hidden, history)`` is called after each run.
     """
-    recipe = get_recipe(model)
-    bptts, hiddens = _check_grid("bptts", bptts), _check_grid("hiddens", hiddens)
+    recipe = get_recipe(checks.text("model", model))
+    bptts = checks.increasing_ints("bptts", bptts)
+    hiddens = checks.increasing_ints("hiddens", hiddens, at_most=checks.MAX_UNITS)
+    epochs = checks.positive_int("epochs", epochs)
+    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
+    device = checks.device("device", device)
+    if threads is not None:
+        threads = checks.positive_int("threads", threads, at_most=checks.MAX_THREADS)
+    checks.function("progress", progress, none=True)
     data = data if data is not None else load_human_numbers()
     for b in bptts:  # refuse a bad grid before any training
         LMLoader(data.valid, bs=VALID_ROWS, bptt=b)
@@ -129,8 +148,13 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     return results
 
 
+def _results(results: object) -> SweepResults:
+    return checks.instance("results", results, SweepResults, "a SweepResults (what sweep() returns)")
+
+
 def _caption(results: SweepResults, bptt: int, hidden: int) -> str:
     """Two lines of HTML: the setting and its accuracy, then how it was trained."""
+    results._setting(bptt, hidden)
     h = results.histories[bptt, hidden]
     seconds = results.seconds.get((bptt, hidden), 0.0)
     return (f"bptt {bptt}, hidden {hidden}: accuracy {h.accuracy:.1%}<br><small>after {results.epochs} "
@@ -140,6 +164,7 @@ def _caption(results: SweepResults, bptt: int, hidden: int) -> str:
 def setting_png(results: SweepResults, bptt: int, hidden: int, dpi: int = 72) -> bytes:
     """The precomputed figure of one setting: its curves, on axes shared by the whole grid, with
     the accuracy of the other hidden sizes at the same bptt in grey."""
+    _results(results)._setting(bptt, hidden)
     others = [results.histories[bptt, h] for h in results.hiddens if h != hidden]
     return curves_png(results.histories[bptt, hidden], others,
                       title=f"{results.model}, bptt {bptt}, hidden {hidden}",
@@ -148,11 +173,13 @@ def setting_png(results: SweepResults, bptt: int, hidden: int, dpi: int = 72) ->
 
 def setting_heatmap_png(results: SweepResults, dpi: int = 72) -> bytes:
     """The final accuracy over the sweep's grid as a heatmap (bptt down, hidden across)."""
+    _results(results)
     return heatmap_png(results.grid(), results.bptts, results.hiddens, results.epochs, dpi)
 
 
 def setting_alt(results: SweepResults, bptt: int, hidden: int) -> str:
     """The alt text of :func:`setting_png`: what its figure shows, in words."""
+    _results(results)._setting(bptt, hidden)
     h = results.histories[bptt, hidden]
     valid = h.column("valid_loss")
     end = f", ending at a validation loss of {valid[-1]:.2f}" if valid else ""
@@ -164,6 +191,7 @@ def setting_alt(results: SweepResults, bptt: int, hidden: int) -> str:
 
 def heatmap_alt(results: SweepResults) -> str:
     """The alt text of :func:`setting_heatmap_png`: what its figure shows, in words."""
+    _results(results)
     grid = results.grid()
     (lo, lo_b, lo_h), (hi, hi_b, hi_h) = (
         f((acc, b, h) for b, row in zip(results.bptts, grid, strict=True)
@@ -200,8 +228,10 @@ def static_explorer(results: SweepResults, bptt: int | None = None, hidden: int 
     inner one, so the browser does the picking. A heatmap of the final accuracies sits beside it.
     The returned box's ``links`` attribute lists the ``jslink`` s.
     """
+    _results(results)
     bptt = results.bptts[len(results.bptts) // 2] if bptt is None else bptt
     hidden = results.hiddens[len(results.hiddens) // 2] if hidden is None else hidden
+    results._setting(bptt, hidden)
     bptt_slider = _selection_slider("bptt", results.bptts, bptt)
     hidden_slider = _selection_slider("hidden", results.hiddens, hidden)
     inner_stacks, links = [], []
@@ -237,7 +267,11 @@ def static_batches(data: HumanNumbers, bptts: Sequence[int] = (3, 5, 10, 20, 70)
                    rows: int = 4, width: int = 76) -> widgets.Widget:
     """The batch view without a kernel: a bptt slider over ``bptts`` choosing among precomputed
     texts of :func:`batch_text` (a ``Stack`` of ``<pre>`` blocks, linked in the browser)."""
-    bptts = _check_grid("bptts", bptts)
+    checks.instance("data", data, HumanNumbers, "a HumanNumbers (load_human_numbers())")
+    bptts = checks.increasing_ints("bptts", bptts)
+    for b in bptts:  # refuse a bad bptt or bs before drawing anything
+        LMLoader(data.valid, bs=bs, bptt=b)
+    rows, width = checks.positive_int("rows", rows), checks.integer("width", width, 4)
     slider = _selection_slider("bptt", bptts, bptts[len(bptts) // 2])
     pages = [widgets.HTML(f"<pre style='font-size:12px;line-height:1.3'>"
                           f"{html.escape(batch_text(data, bs, b, rows=rows, width=width))}</pre>")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from . import checks
 from .checks import positive_int
 from .data import HumanNumbers, LMLoader, load_human_numbers
 from .learner import Learner
@@ -38,6 +39,8 @@ VALID_ROWS = 64
 def one_row_accuracy(learn: Learner, data: HumanNumbers | None = None) -> float:
     """The accuracy of a trained learner on the whole validation stream read as one row
     (one reset, at the start), with the windows of its validation batches."""
+    checks.instance("learn", learn, Learner, "a Learner")
+    _data(data)
     data = data if data is not None else load_human_numbers()
     dl = learn.valid_dl
     return learn.validate(LMLoader(data.valid, 1, dl.bptt, dl.drop_last))[1]
@@ -49,6 +52,8 @@ def ceiling_for(recipe: Recipe | str, rows: int = VALID_ROWS,
     start if it keeps its state, else only its current window (and, for a model that
     predicts the last token, scored once per window)."""
     window, last_only = _sees(recipe)
+    rows = positive_int("rows", rows)
+    _data(data)
     if data is None:
         return _default_ceiling(window, last_only, rows)
     return ceiling(data.valid, rows, window, last_only)["accuracy"]
@@ -59,6 +64,8 @@ def loss_floor_for(recipe: Recipe | str, rows: int = VALID_ROWS,
     """:func:`loss_floor` (the mean cross-entropy) for what ``recipe``'s model sees, as
     :func:`ceiling_for`."""
     window, last_only = _sees(recipe)
+    rows = positive_int("rows", rows)
+    _data(data)
     if data is None:
         return _default_floor(window, last_only, rows)
     return loss_floor(data.valid, rows, window, last_only)["loss"]
@@ -66,13 +73,17 @@ def loss_floor_for(recipe: Recipe | str, rows: int = VALID_ROWS,
 
 def _sees(recipe: Recipe | str) -> tuple[int | None, bool]:
     """``window`` and ``last_only`` of :func:`ceiling` for what ``recipe``'s model sees."""
-    if isinstance(recipe, str):
-        from .experiments import get_recipe  # here, not at the top: experiments imports this module
+    from .experiments import as_recipe  # here, not at the top: experiments imports this module
 
-        recipe = get_recipe(recipe)
+    recipe = as_recipe(recipe)
     stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
     last_only = bool(getattr(recipe.make, "predicts_last", False))
     return (None if stateful else recipe.bptt), last_only
+
+
+def _data(data: object) -> None:
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
 
 
 @functools.cache
@@ -91,8 +102,9 @@ def _scores(stream: torch.Tensor | Sequence[int], rows: int, window: int | None,
     :func:`ceiling`: the chance its best guess is right, whether best guesses tie, and the
     cross-entropy of the distribution of what follows the places of the stream that match
     what the row has shown so far (the place itself among them)."""
-    stream = torch.as_tensor(stream).flatten().long()
+    stream = checks.token_ids("stream", stream, dim=None).flatten()
     rows = positive_int("rows", rows)
+    last_only = checks.boolean("last_only", last_only)
     if window is not None:
         window = positive_int("window", window)
     elif last_only:
@@ -101,7 +113,8 @@ def _scores(stream: torch.Tensor | Sequence[int], rows: int, window: int | None,
     if last_only:
         row_len -= row_len % window
     if row_len < 1:
-        raise ValueError(f"{len(stream)} tokens are too short for {rows} rows")
+        raise ValueError(f"stream: {len(stream)} tokens are too short for {rows} rows"
+                         + (f" of whole windows of {window}" if last_only else ""))
     places, follows = stream[:-1], stream[1:]  # every place that has a next token
     vocab_size = int(stream.max()) + 1
     for r in range(rows):

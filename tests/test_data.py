@@ -96,7 +96,7 @@ def test_empty_line_and_missing_file_are_refused(tmp_path):
     f.write_text("one\n\nthree\n")
     with pytest.raises(ValueError, match="line 2: empty"):
         read_human_numbers(f)
-    with pytest.raises(ValueError, match="no such file"):
+    with pytest.raises(ValueError, match="no such folder"):
         load_human_numbers(tmp_path / "nowhere")
 
 

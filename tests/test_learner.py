@@ -102,7 +102,7 @@ def test_bad_training_settings_are_refused(data, kwargs, message):
 def test_history_needs_an_epoch_and_knows_its_columns():
     with pytest.raises(ValueError, match="no epoch"):
         _ = History().accuracy
-    with pytest.raises(ValueError, match="unknown column"):
+    with pytest.raises(ValueError, match="name must be a column of the epoch table"):
         History().column("acc")
 
 
@@ -116,7 +116,8 @@ def test_unknown_settings_and_models_are_refused(data):
 def test_default_device_is_cpu_here_unless_a_gpu_exists():
     expected = "cuda" if torch.cuda.is_available() else default_device().type
     assert default_device().type == expected
-    assert Learner(torch.nn.Linear(1, 1), [], [], device="cpu").device.type == "cpu"
+    one_batch = [(torch.zeros(1, 1), torch.zeros(1, 1))]
+    assert Learner(torch.nn.Linear(1, 1), one_batch, one_batch, device="cpu").device.type == "cpu"
 
 
 def test_history_keeps_the_perplexity_and_every_batch_gradient_norm(data):

@@ -93,7 +93,7 @@ def test_bad_input_is_refused(tmp_path, data):
         encode(FullyConnected3(len(data.vocab)), "fc3")
     with pytest.raises(ValueError, match="key must be"):
         encode(models["gru"], "../gru2")
-    with pytest.raises(ValueError, match="accuracy must be between 0 and 1"):
+    with pytest.raises(ValueError, match="accuracy must be a number between 0 and 1"):
         encode(models["gru"], "gru2", accuracy=87.0)
     with pytest.raises(ValueError, match="embedding has 50"):
         encode(GRU2(50, 8), "gru2")
