@@ -25,3 +25,16 @@ def test_import_rnnbook_does_not_import_pyplot():
     code = "import sys, rnnbook; print('matplotlib.pyplot' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_no_module_imports_another_modules_private_name():
+    import ast
+
+    package = API.parent.parent / "rnnbook"
+    found = []
+    for path in sorted(package.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("rnnbook")):
+                found += [f"{path.name}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and not a.name.startswith("__")]
+    assert found == []
