@@ -77,6 +77,10 @@ def build_machine() -> dict[str, str | None]:
 def describe_machine(machine: dict[str, str | None]) -> str:
     """One line for :func:`build_machine`'s answer: "a GPU, NVIDIA H200 (driver 570.86.15,
     CUDA 12.8), with torch 2.13.0+cu128" or "a CPU, AMD EPYC 7B13 (2 cores), with torch ..."."""
+    keys = ("device", "name", "driver", "cuda", "cores", "torch")
+    if not isinstance(machine, dict) or not all(k in machine for k in keys):
+        checks.refuse("machine", machine, f"build_machine's dict (keys {', '.join(keys)})",
+                      wrong_type=not isinstance(machine, dict))
     if machine["device"] == "cuda":
         what = (f"a GPU, {machine['name']} (driver {machine['driver'] or 'unknown'}, "
                 f"CUDA {machine['cuda'] or 'unknown'})")

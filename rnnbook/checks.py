@@ -46,6 +46,7 @@ __all__ = [
     "strings",
     "iterable",
     "token_ids",
+    "tensor",
     "figsize",
     "model_sizes",
     "dropout",
@@ -331,6 +332,24 @@ def token_ids(name: str, value: object, dim: int | None = 1, below: int | None =
         bad = int(t.min()) if int(t.min()) < 0 else int(t.max())
         raise ValueError(f"{name} must be {allowed}, got the id {bad}")
     return t.long()
+
+
+def tensor(name: str, value: object, dim: int | None = None, last: int | None = None,
+           none: bool = False) -> torch.Tensor | None:
+    """``value`` if it is a floating-point tensor with ``dim`` dimensions (any if ``None``)
+    and a last dimension of size ``last`` (any if ``None``); ``None`` passes through when
+    ``none`` is true (chapter "RNNs today")."""
+    if value is None and none:
+        return None
+    allowed = "a float tensor" + (f" of {dim} dimensions" if dim is not None else "") + (
+        f" with a last dimension of {last}" if last is not None else "") + (
+        " or None" if none else "")
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        refuse(name, value, allowed, wrong_type=True)
+    if (dim is not None and value.dim() != dim) or (
+            last is not None and (value.dim() == 0 or value.shape[-1] != last)):
+        refuse(name, value, allowed)
+    return value
 
 
 def figsize(name: str, value: object, at_most: float = 100.0) -> tuple[float, float]:

@@ -209,10 +209,12 @@ def train_seeds(recipe: str, seeds: Sequence[int], device=None, workers: int = 1
     without an epoch table; the :class:`History` of each run by seed. ``workers > 1``
     trains that many at once, as :func:`compare` does (chapter "Gates": the clipping
     runs)."""
-    get_recipe(recipe).with_(**changes)  # fail on a bad key or setting before any training
+    # fail on a bad key or setting before any training
+    as_recipe(checks.text("recipe", recipe)).with_(**changes)
     workers = checks.positive_int("workers", workers)
     seeds = [checks.integer(f"seeds[{i}]", s, 0, checks.MAX_SEED)
              for i, s in enumerate(checks.iterable("seeds", seeds, "a list of seeds"))]
+    checks.device("device", device)
     if workers == 1:
         return {s: _history_of(recipe, s, changes, device, None) for s in seeds}
     device = str(device) if device is not None else None

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from . import checks
 from .checks import positive_int
 from .data import VALID_RANGE, Vocab, load_human_numbers, number_to_words
 from .learner import Learner
@@ -39,15 +40,16 @@ def _model_and_window(learn_or_model: Learner | nn.Module, window: int | None
                       ) -> tuple[nn.Module, int | None]:
     """The model, and the words a model without a kept state reads (None for a stateful
     one)."""
+    checks.instance("learn_or_model", learn_or_model, (Learner, nn.Module),
+                    "a Learner or a model (nn.Module)")
+    if window is not None:
+        window = positive_int("window", window)
     if isinstance(learn_or_model, Learner):
         model = learn_or_model.model
         if window is None:
             window = learn_or_model.valid_dl.bptt
-    elif isinstance(learn_or_model, nn.Module):
-        model = learn_or_model
     else:
-        raise ValueError(f"generate needs a Learner or a model (nn.Module), "
-                         f"got {type(learn_or_model).__name__}")
+        model = learn_or_model
     if isinstance(model, StatefulMixin):  # it keeps its state: it reads each word once
         return model, None
     if window is None:  # a transformer knows its context
@@ -58,19 +60,41 @@ def _model_and_window(learn_or_model: Learner | nn.Module, window: int | None
     return model, positive_int("window", window)
 
 
+def _vocab(vocab: object) -> Vocab:
+    """``vocab``, checked, or the book's."""
+    if vocab is None:
+        return load_human_numbers().vocab
+    return checks.instance("vocab", vocab, Vocab, "a Vocab or None")
+
+
+def _starts(starts: object) -> list[int]:
+    """``starts``, checked: numbers to count from (at least one)."""
+    starts = checks.iterable("starts", starts, "a list of starting numbers")
+    if not starts:
+        checks.refuse("starts", starts, "at least one starting point")
+    return [positive_int(f"starts[{i}]", s, 9999) for i, s in enumerate(starts)]
+
+
+def _temperatures(temperatures: object) -> list[float]:
+    """``temperatures``, checked: numbers > 0."""
+    ts = checks.iterable("temperatures", temperatures, "a list of temperatures")
+    for i, t in enumerate(ts):
+        checks.number(f"temperatures[{i}]", t, 0.0, open_low=True,
+                      allowed="a number > 0 (each temperature)")
+    return ts
+
+
 def _prompt_ids(prompt: str, vocab: Vocab) -> list[int]:
-    if not isinstance(prompt, str):
-        raise ValueError(f"the prompt must be a string of words, "
-                         f"got {type(prompt).__name__}")
+    checks.text("prompt", prompt)
     words = prompt.split()
     if not words:
-        raise ValueError("the prompt is empty: give at least one word of the "
-                         "vocabulary, e.g. 'eight thousand one ,'")
+        checks.refuse("prompt", prompt, "at least one word of the vocabulary, e.g. "
+                      "'eight thousand one ,' (the prompt is empty)")
     unknown = [w for w in words if w not in vocab.stoi]
     if unknown:
-        raise ValueError(f"the prompt has word(s) not in the vocabulary: "
-                         f"{', '.join(repr(w) for w in dict.fromkeys(unknown))}; "
-                         f"the words are number words and ','")
+        checks.refuse("prompt", prompt, "number words and ',' (the prompt has word(s) "
+                      "not in the vocabulary: "
+                      f"{', '.join(repr(w) for w in dict.fromkeys(unknown))})")
     return [vocab.stoi[w] for w in words]
 
 
@@ -108,14 +132,10 @@ def generate(learn_or_model: Learner | nn.Module, prompt: str, n_words: int,
     words a model without a kept state reads (default: the learner's ``bptt``, or the
     model's ``context``).
     """
-    vocab = vocab if vocab is not None else load_human_numbers().vocab
-    n_words = positive_int("n_words", n_words)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-            or not temperature >= 0:
-        raise ValueError(f"temperature must be a number >= 0 (0: greedy), "
-                         f"got {temperature!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    vocab, n_words = _vocab(vocab), positive_int("n_words", n_words)
+    temperature = checks.number("temperature", temperature, 0.0,
+                                allowed="a number >= 0 (0: greedy)")
+    seed = checks.non_negative_int("seed", seed, checks.MAX_SEED)
     ids = _prompt_ids(prompt, vocab)
     model, window = _model_and_window(learn_or_model, window)
     device = next(model.parameters()).device
@@ -146,7 +166,8 @@ def generate(learn_or_model: Learner | nn.Module, prompt: str, n_words: int,
 def counting_prompt(start: int, n: int = 5) -> str:
     """``n`` numbers written out from ``start``, each followed by ",": the prompt of
     :func:`numbers_counted`."""
-    n = positive_int("n", n)
+    start = positive_int("start", start, 9999)
+    n = positive_int("n", n, 10_000 - start)
     return " ".join(f"{number_to_words(k)} ," for k in range(start, start + n))
 
 
@@ -155,11 +176,14 @@ def _true_count(start: int, prompt_numbers: int, max_numbers: int, vocab: Vocab
     """The ids of ``counting_prompt(start, prompt_numbers)`` followed by the true count
     (at most ``max_numbers`` numbers, never past 9,999), the prompt's length, and the
     index of the "," that ends each number written."""
+    start = positive_int("start", start, 9999)
+    prompt_numbers = positive_int("prompt_numbers", prompt_numbers, 9999)
     max_numbers = positive_int("max_numbers", max_numbers)
     first = start + prompt_numbers
     last = min(first + max_numbers - 1, VALID_RANGE.stop - 1)
     if last < first:
-        raise ValueError(f"start={start} leaves no number to count before 9,999")
+        raise ValueError(f"start={start} with prompt_numbers={prompt_numbers} "
+                         "leaves no number to count before 9,999")
     ids = _prompt_ids(counting_prompt(start, prompt_numbers), vocab)
     n_prompt, ends = len(ids), []
     for k in range(first, last + 1):
@@ -206,7 +230,7 @@ def numbers_counted(learn_or_model: Learner | nn.Module, start: int, *,
     one pass over the true count finds its first wrong guess: the same answer as
     :func:`generate` with ``temperature=0``, without writing word by word.
     """
-    vocab = vocab if vocab is not None else load_human_numbers().vocab
+    vocab = _vocab(vocab)
     ids, n_prompt, ends = _true_count(start, prompt_numbers, max_numbers, vocab)
     guesses = _scores_on(learn_or_model, ids, n_prompt, window).argmax(-1).cpu()
     wrong = (guesses != torch.tensor(ids[n_prompt:])).nonzero()
@@ -220,8 +244,7 @@ def count_table(learn_or_model: Learner | nn.Module,
                 starts: Sequence[int] = COUNT_STARTS, **kwargs) -> dict:
     """:func:`numbers_counted` from each of ``starts``: ``mean``, ``median`` and
     ``counts`` (one per start, in order)."""
-    if not starts:
-        raise ValueError("count_table needs at least one starting point")
+    starts = _starts(starts)
     counts = [numbers_counted(learn_or_model, s, **kwargs) for s in starts]
     return {"mean": statistics.fmean(counts), "median": statistics.median(counts),
             "counts": counts}
@@ -240,13 +263,8 @@ def valid_count_rate(learn_or_model: Learner | nn.Module, temperatures: Sequence
     ``softmax(scores / T)`` gives each true word. :func:`generate` with a temperature
     draws continuations whose share of right ones tends to this figure.
     """
-    vocab = vocab if vocab is not None else load_human_numbers().vocab
-    numbers = positive_int("numbers", numbers)
-    for t in temperatures:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not t > 0:
-            raise ValueError(f"each temperature must be a number > 0, got {t!r}")
-    if not starts:
-        raise ValueError("valid_count_rate needs at least one starting point")
+    vocab, numbers = _vocab(vocab), positive_int("numbers", numbers)
+    temperatures, starts = _temperatures(temperatures), _starts(starts)
     rates = torch.zeros(len(temperatures), dtype=torch.float64)
     for s in starts:
         ids, n_prompt, _ = _true_count(s, 5, numbers, vocab)
@@ -264,7 +282,7 @@ def next_word_probs(learn_or_model: Learner | nn.Module, prompt: str,
                     window: int | None = None) -> dict[float, torch.Tensor]:
     """The distribution the model samples the next word from after ``prompt``, at each
     temperature: ``{T: softmax(logits / T)}`` (V,)."""
-    vocab = vocab if vocab is not None else load_human_numbers().vocab
+    vocab, temperatures = _vocab(vocab), _temperatures(temperatures)
     ids = _prompt_ids(prompt, vocab)
     model, window = _model_and_window(learn_or_model, window)
     was_training = model.training
@@ -278,7 +296,5 @@ def next_word_probs(learn_or_model: Learner | nn.Module, prompt: str,
     model.train(was_training)
     out = {}
     for t in temperatures:
-        if not t > 0:
-            raise ValueError(f"each temperature must be > 0 here, got {t!r}")
         out[t] = torch.softmax(logits / t, -1)
     return out

@@ -32,6 +32,7 @@ import html
 import json
 from collections.abc import Sequence
 
+from . import checks
 from .experiments import RECIPES
 from .yardstick import VALID_ROWS
 
@@ -46,9 +47,9 @@ SCRIPT = "../_static/train/train.js"
 def browser_recipes(models: Sequence[str] = BROWSER_MODELS) -> dict[str, dict]:
     """The recipes' settings the page trains with, by model key: title, bptt, hidden, bs,
     epochs, lr, wd, pct_start and valid_rows."""
-    unknown = [m for m in models if m not in BROWSER_MODELS]
-    if unknown or not models:
-        raise ValueError(f"the browser trains {', '.join(BROWSER_MODELS)}; got {list(models)!r}")
+    models = checks.strings("models", models)
+    if not set(models) <= set(BROWSER_MODELS):
+        checks.refuse("models", models, f"models the browser trains: {', '.join(BROWSER_MODELS)}")
     out = {}
     for key in models:
         r = RECIPES[key]
@@ -68,8 +69,8 @@ def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
     from IPython.display import HTML
 
     recipes = browser_recipes(models)
-    if model not in recipes:
-        raise ValueError(f"model must be one of {', '.join(recipes)}; got {model!r}")
+    checks.one_of("model", model, recipes)
+    script = checks.text("script", script, empty=False)
     data = html.escape(json.dumps(recipes, separators=(",", ":")), quote=True)
     core = script.rsplit("/", 1)[0] + "/train-core.js" if "/" in script else "train-core.js"
     return HTML(

@@ -156,6 +156,16 @@ def bad_ids(dim: int | None = 1, below: int | None = 40, none: bool = False):
     )
 
 
+def bad_tensor(dim: int | None = None, last: int | None = None, none: bool = False):
+    """Not a float tensor, or one with the wrong number of dimensions or last size."""
+    wrong = [torch.zeros(2, 3, dtype=torch.long)]
+    if dim is not None:
+        wrong.append(torch.zeros((1,) * (dim + 1)))
+    if last is not None:
+        wrong.append(torch.zeros((1,) * ((dim or 1) - 1) + (last + 1,)))
+    return st.one_of(st.sampled_from(wrong), bad_instance(none))
+
+
 def bad_figsize():
     return st.one_of(
         st.tuples(bad_number(0, 100, open_low=True), st.just(3.0)),
@@ -302,6 +312,18 @@ def _models():
         p=bad_number(0, 1, open_high=True),
         alpha=bad_number(0),
         beta=bad_number(0),
+    )
+    for cls in ("MinGRU", "MinLSTM"):
+        out[f"rnnbook.modern.{cls}"] = direct(
+            f"rnnbook.modern.{cls}", lambda o: dict(vocab_size=VOCAB, n_hidden=8), **three
+        )
+    out["rnnbook.modern.CausalTransformer"] = direct(
+        "rnnbook.modern.CausalTransformer",
+        lambda o: dict(vocab_size=VOCAB, n_hidden=8),
+        **three,
+        n_heads=bad_int(1, checks.MAX_UNITS),
+        context=bad_int(1, _fn("rnnbook.modern.MAX_CONTEXT")),
+        p=bad_number(0, 1, open_high=True),
     )
     out["rnnbook.models.BatchNorm1dFlat"] = direct(
         "rnnbook.models.BatchNorm1dFlat",
@@ -536,6 +558,18 @@ ENTRIES: dict[str, Entry] = {
         progress=bad_function(none=True),
         workers=bad_int(1),
     ),
+    "rnnbook.experiments.train_seeds": direct(
+        "rnnbook.experiments.train_seeds",
+        lambda o: dict(recipe="every", seeds=[]),  # no seed: nothing trains
+        recipe=st.one_of(bad_instance(), st.just("gru3")),
+        seeds=st.one_of(
+            bad_instance().filter(lambda v: not isinstance(v, (list, tuple, dict))),
+            st.lists(bad_int(0, checks.MAX_SEED), min_size=1, max_size=2),
+        ),
+        device=bad_device(),
+        workers=bad_int(1),
+        **_recipe_settings(),
+    ),
     # yardstick
     "rnnbook.yardstick.one_row_accuracy": direct(
         "rnnbook.yardstick.one_row_accuracy",
@@ -557,6 +591,21 @@ ENTRIES: dict[str, Entry] = {
         rows=bad_int(1, 4),
         window=bad_int(1, none=True),
         last_only=bad_bool(),
+    ),
+    "rnnbook.yardstick.loss_floor": direct(
+        "rnnbook.yardstick.loss_floor",
+        lambda o: dict(stream=[0, 1, 0, 2, 0], rows=1),
+        stream=bad_ids(dim=None, below=None),
+        rows=bad_int(1, 4),
+        window=bad_int(1, none=True),
+        last_only=bad_bool(),
+    ),
+    "rnnbook.yardstick.loss_floor_for": direct(
+        "rnnbook.yardstick.loss_floor_for",
+        lambda o: dict(recipe="every"),
+        recipe=st.one_of(bad_instance(), st.just("gru3")),
+        rows=st.one_of(bad_int(1), st.integers(13017, 10**9)),
+        data=bad_instance(none=True),
     ),
     # analysis
     "rnnbook.analysis.slot_labels": direct(
@@ -867,7 +916,173 @@ ENTRIES: dict[str, Entry] = {
     "rnnbook.book.glue": direct(
         "rnnbook.book.glue", lambda o: dict(name="n", value=1), name=bad_text(empty=False), display=bad_bool()
     ),
+    "rnnbook.book.describe_machine": direct(
+        "rnnbook.book.describe_machine",
+        lambda o: dict(machine=_fn("rnnbook.book.build_machine")()),
+        machine=st.one_of(bad_instance(), st.just({"device": "cpu"})),
+    ),
     "rnnbook.book.chapter_times": direct("rnnbook.book.chapter_times", lambda o: {}, path=bad_path()),
+    # modern
+    **{
+        f"rnnbook.modern.{name}": direct(
+            f"rnnbook.modern.{name}", lambda o: dict(x=torch.zeros(3)), x=bad_tensor()
+        )
+        for name in ("g", "log_g")
+    },
+    **{
+        f"rnnbook.modern.{name}": direct(
+            f"rnnbook.modern.{name}",
+            lambda o: dict(a=torch.full((2, 5, 3), 0.5), b=torch.full((2, 5, 3), 0.5)),
+            a=bad_tensor(3),
+            b=st.one_of(bad_tensor(3), st.just(torch.zeros(2, 4, 3))),
+            h0=st.one_of(bad_tensor(2, none=True), st.just(torch.zeros(2, 4))),
+        )
+        for name in ("parallel_scan", "sequential_scan")
+    },
+    "rnnbook.modern.log_scan": direct(
+        "rnnbook.modern.log_scan",
+        lambda o: dict(log_a=torch.full((2, 5, 3), -0.5), log_b=torch.full((2, 5, 3), -0.5)),
+        log_a=bad_tensor(3),
+        log_b=st.one_of(bad_tensor(3), st.just(torch.zeros(2, 4, 3))),
+        h0=st.one_of(bad_tensor(2, none=True), st.just(torch.ones(2, 4))),
+    ),
+    "rnnbook.modern.MinLayer.coefficients": method(
+        lambda o: _fn("rnnbook.modern.MinLayer")(),
+        "coefficients",
+        lambda o: dict(x=torch.zeros(2, 3, 4)),
+        x=bad_tensor(3),
+    ),
+    **{
+        f"rnnbook.modern.{cls}": direct(
+            f"rnnbook.modern.{cls}",
+            lambda o: dict(n_in=4, n_hidden=8),
+            n_in=bad_int(1, checks.MAX_UNITS),
+            n_hidden=bad_int(1, checks.MAX_UNITS),
+        )
+        for cls in ("MinGRULayer", "MinLSTMLayer")
+    },
+    **{
+        f"rnnbook.modern.{cls}.coefficients": method(
+            lambda o, cls=cls: _fn(f"rnnbook.modern.{cls}")(4, 8),
+            "coefficients",
+            lambda o: dict(x=torch.zeros(2, 3, 4)),
+            x=bad_tensor(3, 4),
+        )
+        for cls in ("MinGRULayer", "MinLSTMLayer")
+    },
+    "rnnbook.modern.Attention": direct(
+        "rnnbook.modern.Attention",
+        lambda o: dict(n_hidden=8, n_heads=2),
+        n_hidden=bad_int(1, checks.MAX_UNITS),
+        n_heads=st.one_of(bad_int(1, checks.MAX_UNITS), st.just(3)),
+    ),
+    "rnnbook.modern.Block": direct(
+        "rnnbook.modern.Block",
+        lambda o: dict(n_hidden=8, mixer=torch.nn.Identity()),
+        n_hidden=bad_int(1, checks.MAX_UNITS),
+        mixer=bad_instance(),
+        p=bad_number(0, 1, open_high=True),
+        mlp=bad_int(1, 16),
+    ),
+    "rnnbook.modern.Block.feed_forward": method(
+        lambda o: _fn("rnnbook.modern.Block")(8, torch.nn.Identity()),
+        "feed_forward",
+        lambda o: dict(x=torch.zeros(2, 3, 8)),
+        x=bad_tensor(None, 8),
+    ),
+    "rnnbook.modern.length_costs": direct(
+        "rnnbook.modern.length_costs",
+        lambda o: dict(lengths=(2,), n_hidden=4, repeats=1, mixers=("mingru",)),
+        lengths=st.sampled_from([(), (4, 2), (0,), (2**17,), (1.5,), "ab", 5, None, [True]]),
+        batch=bad_int(1, 1024),
+        n_hidden=bad_int(1, checks.MAX_UNITS),
+        repeats=bad_int(1),
+        device=bad_device(none=False),
+        mixers=st.one_of(bad_strings(), st.just(["lstm"])),
+        budget=bad_number(0, open_low=True),
+    ),
+    "rnnbook.modern.plot_length_costs": direct(
+        "rnnbook.modern.plot_length_costs",
+        lambda o: dict(rows=[{"mixer": "gru", "length": 2, "per_token": 1.0}]),
+        rows=st.one_of(bad_instance(), st.just([{"mixer": "gru"}])),
+        title=bad_text(),
+    ),
+    # generation (an untrained small GRU: it writes wrong words, cheaply)
+    "rnnbook.generation.generate": direct(
+        "rnnbook.generation.generate",
+        lambda o: dict(learn_or_model=o["small"], prompt="eight ,", n_words=1),
+        learn_or_model=bad_instance(),
+        prompt=st.one_of(bad_text(), st.sampled_from(["", "  ", "eight zillion ,"])),
+        n_words=bad_int(1),
+        temperature=bad_number(0),
+        seed=bad_int(0, checks.MAX_SEED),
+        vocab=bad_instance(none=True),
+        window=bad_int(1, none=True),
+    ),
+    "rnnbook.generation.counting_prompt": direct(
+        "rnnbook.generation.counting_prompt",
+        lambda o: dict(start=8001),
+        start=bad_int(1, 9999),
+        n=st.one_of(bad_int(1), st.just(2000)),
+    ),
+    "rnnbook.generation.numbers_counted": direct(
+        "rnnbook.generation.numbers_counted",
+        lambda o: dict(learn_or_model=o["small"], start=8001, max_numbers=1),
+        learn_or_model=bad_instance(),
+        start=st.one_of(bad_int(1, 9999), st.just(9999)),
+        prompt_numbers=bad_int(1, 9999),
+        max_numbers=bad_int(1),
+        vocab=bad_instance(none=True),
+        window=bad_int(1, none=True),
+    ),
+    "rnnbook.generation.count_table": direct(
+        "rnnbook.generation.count_table",
+        lambda o: dict(learn_or_model=o["small"], starts=[8001], max_numbers=1),
+        learn_or_model=bad_instance(),
+        starts=st.one_of(
+            bad_instance().filter(lambda v: not isinstance(v, (list, tuple)) or not v),
+            st.lists(bad_int(1, 9999), min_size=1, max_size=2),
+        ),
+        **{"**kwargs": unknown_names(("prompt_numbers", "max_numbers", "vocab", "window"))},
+    ),
+    "rnnbook.generation.valid_count_rate": direct(
+        "rnnbook.generation.valid_count_rate",
+        lambda o: dict(learn_or_model=o["small"], temperatures=[1.0], starts=[8001], numbers=1),
+        learn_or_model=bad_instance(),
+        temperatures=st.one_of(
+            bad_instance().filter(lambda v: not isinstance(v, (list, tuple, dict))),
+            st.lists(bad_number(0, open_low=True), min_size=1, max_size=2),
+        ),
+        starts=st.one_of(no_empty(bad_instance()).filter(lambda v: v != [1, 2]), st.just([])),
+        numbers=bad_int(1),
+        vocab=bad_instance(none=True),
+        window=bad_int(1, none=True),
+    ),
+    "rnnbook.generation.next_word_probs": direct(
+        "rnnbook.generation.next_word_probs",
+        lambda o: dict(learn_or_model=o["small"], prompt="eight ,", temperatures=[1.0]),
+        learn_or_model=bad_instance(),
+        prompt=st.one_of(bad_text(), st.sampled_from(["", "eight zillion ,"])),
+        temperatures=st.one_of(
+            bad_instance().filter(lambda v: not isinstance(v, (list, tuple, dict))),
+            st.lists(bad_number(0, open_low=True), min_size=1, max_size=2),
+        ),
+        vocab=bad_instance(none=True),
+        window=bad_int(1, none=True),
+    ),
+    # train in the browser
+    "rnnbook.train_here.browser_recipes": direct(
+        "rnnbook.train_here.browser_recipes",
+        lambda o: {},
+        models=st.one_of(bad_strings(), st.just(["fc3"])),
+    ),
+    "rnnbook.train_here.train_panel": direct(
+        "rnnbook.train_here.train_panel",
+        lambda o: {},
+        model=st.one_of(bad_instance(), st.just("fc3")),
+        models=st.one_of(bad_strings(), st.just(["fc3"])),
+        script=bad_text(empty=False),
+    ),
     # cli (as functions)
     "rnnbook.cli.format_table": direct(
         "rnnbook.cli.format_table",
@@ -1106,6 +1321,7 @@ EXCUSED = {
     "rnnbook.learner.Reporter": "no arguments; its hooks are called by the Learner",
     "rnnbook.learner.SilentReporter": "no arguments",
     "rnnbook.models.StatefulMixin": "no arguments (a mixin)",
+    "rnnbook.modern.MinLayer": "no arguments (the base of MinGRULayer and MinLSTMLayer)",
 }
 # Public methods with arguments that are not entry points: called by the package itself.
 EXCUSED_METHODS = {

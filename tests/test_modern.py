@@ -172,7 +172,7 @@ def test_length_costs_measures_every_mixer_at_every_length(tmp_path):
     assert [r["steps"] for r in rows] == [4, 9, 2, 4, 1, 1]
     with pytest.raises(ValueError, match="batch must be a positive int"):
         length_costs(batch=0)
-    with pytest.raises(ValueError, match="unknown mixer 'lstm'"):
+    with pytest.raises(ValueError, match="mixers must be one of .*got 'lstm'"):
         length_costs(lengths=(4,), mixers=("lstm",))
 
 

@@ -41,12 +41,12 @@ def test_the_panel_carries_the_recipes_of_the_package():
 
 @pytest.mark.parametrize("bad", [("fc3",), ()])
 def test_models_the_browser_cannot_train_are_refused(bad):
-    with pytest.raises(ValueError, match="the browser trains rnn, gru2, lstm2"):
+    with pytest.raises(ValueError, match="models must be "):
         browser_recipes(bad)
 
 
 def test_a_first_model_outside_the_offered_ones_is_refused():
-    with pytest.raises(ValueError, match="model must be one of rnn, gru2"):
+    with pytest.raises(ValueError, match="model must be one of .rnn., .gru2."):
         train_panel("lstm2", models=("rnn", "gru2"))
 
 
