@@ -92,8 +92,9 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
     import copy
 
     from rnnbook.data import load_human_numbers
-    from rnnbook.experiments import VALID_ROWS, get_recipe
-    from rnnbook.learner import Learner, SilentReporter, _scored, set_seed
+    from rnnbook.experiments import get_recipe
+    from rnnbook.learner import Learner, SilentReporter, loss_and_correct, set_seed
+    from rnnbook.yardstick import VALID_ROWS
 
     torch, F = _torch()
     torch.set_num_threads(1)
@@ -108,7 +109,7 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
     losses, grads = [], []
     for x, y in batches:
         model.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(*_scored(model, model(x), y))
+        loss = loss_and_correct(model, model(x), y)[0]
         loss.backward()
         losses.append(loss.item())
         grads.append({n: p.grad.detach().clone() for n, p in model.named_parameters()})
@@ -122,7 +123,7 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
         grads64 = []
         for x, y in batches:
             exact.zero_grad(set_to_none=True)
-            F.cross_entropy(*_scored(exact, exact(x), y)).backward()
+            loss_and_correct(exact, exact(x), y)[0].backward()
             grads64.append({n: p.grad.detach().clone() for n, p in exact.named_parameters()})
     finally:
         torch.set_default_dtype(saved)
@@ -195,20 +196,20 @@ def data_case() -> tuple[dict, dict]:
 
 def check_mirrors(page) -> list[str]:
     """The page's copies of small pieces of the package: the loss smoothing of
-    ``rnnbook.plotting._smooth``, the one-cycle schedule (learning rate and beta1 at every step,
+    ``rnnbook.plotting.smooth``, the one-cycle schedule (learning rate and beta1 at every step,
     against ``torch.optim.lr_scheduler.OneCycleLR`` as ``Learner.fit_one_cycle`` sets it up),
     and PyTorch's initial distributions (bounds, mean and spread of every parameter)."""
     import math
 
     from rnnbook.experiments import get_recipe
     from rnnbook.learner import _param_groups
-    from rnnbook.plotting import _smooth
+    from rnnbook.plotting import smooth
 
     torch, _ = _torch()
     problems = []
     values = [3.9 - 0.01 * i + 0.3 * math.sin(i) for i in range(200)]
     got = page.evaluate("(v) => window.rnnbookTrain.smooth(v, 0.9)", values)
-    d = max(abs(a - b) for a, b in zip(got, _smooth(values), strict=True))
+    d = max(abs(a - b) for a, b in zip(got, smooth(values), strict=True))
     if d > 1e-12:
         problems.append(f"the page's smoothing differs from plot_history's by {d:.1e}")
     worst = 0.0
