@@ -262,7 +262,8 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     ``perplexity_floor`` (see :func:`loss_floor_for`), ``counted`` and
     ``counted_median`` (numbers counted greedily from the starting points of
     :func:`~rnnbook.generation.count_table`: the mean over the seeds of each run's mean
-    and median), ``reference``, ``seconds_per_epoch`` (median over the runs) and ``device``.
+    and median), ``reference``, ``seconds_per_epoch`` (median over the runs) and
+    ``device``.
     ``progress(key, seed, accuracy)`` is called after each run.
 
     ``workers > 1`` trains that many runs at once, in separate processes with one CPU
