@@ -12,7 +12,6 @@ batches (batchnorm with its running statistics) from PyTorch's weights after tho
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import subprocess
@@ -72,7 +71,7 @@ def validation_case(key: str, after: dict) -> tuple[dict, list[tuple[float, int]
 
     recipe, data = get_recipe(key), load_human_numbers()
     model = recipe.make(len(data.vocab), recipe.hidden)
-    model.load_state_dict(copy.deepcopy(after))
+    model.load_state_dict(after)
     _, valid_dl = data.loaders(recipe.bs, recipe.bptt, valid_bs=VALID_ROWS)
     batches = [b for _, b in zip(range(2), valid_dl, strict=False)]
     model.eval()

@@ -249,7 +249,8 @@ typedef struct {
   float *embedded;            /* (T, B, H) i_h.weight[x] */
   float *pre_x[MAX_LAYERS];   /* (T, B, G*H) W_ih h_in + b_ih, the input's part of every gate;
                                  the backward pass overwrites it with d loss / d pre_x */
-  float *gates[MAX_LAYERS];   /* (T, B, G*H) the gates after their nonlinearity */
+  float *gates[MAX_LAYERS];   /* (T, B, G*H) the gates after their nonlinearity: rnn h;
+                                 gru r, z, n; lstm i, f, g, o */
   float *h[MAX_LAYERS];       /* (T+1, B, H) h[0] the state carried in, h[t+1] step t's output */
   float *c[MAX_LAYERS];       /* (T+1, B, H) lstm: the cell states, likewise; 0 otherwise */
   float *gru_hn[MAX_LAYERS];  /* (T, B, H) gru: W_hn h_{t-1} + b_hn, which r scales; 0 otherwise */
@@ -278,8 +279,8 @@ static struct {
   float *param_mem, *grad_mem, *adam_m, *adam_v; /* (n_params) values, gradients, moments */
   float *decay_mask;          /* (n_params) 1 where AdamW decays the weight, else 0 */
   Params params, grads;       /* param_mem and grad_mem by name */
-  float *running_mean;        /* (H) batchnorm's running mean, then its running variance (H) */
-  float *running_var;
+  float *running_mean;        /* (H) batchnorm's running statistics; running_var follows it, */
+  float *running_var;         /* (H) so that bn_stats_ptr() gives both */
   float *state_h[MAX_LAYERS]; /* (Bmax, H) each layer's last h, kept for the next batch */
   float *state_c[MAX_LAYERS]; /* (Bmax, H) lstm: its last c */
   int state_B;                /* the rows of the kept state; 0: the next batch starts from zeros */
