@@ -47,7 +47,8 @@ TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eight
 
 BOS = "xxbos"
 UNK = "xxunk"
-# fastai's special tokens, in fastai's order, so token ids match the course's notebook.
+# fastai's special tokens, in fastai's order (fastai 1.0.53 or later), so token ids match the
+# lesson text's (chapter "Data" shows which published runs differ).
 SPECIAL_TOKENS = [UNK, "xxpad", BOS, "xxeos", "xxfld", "xxmaj", "xxup", "xxrep", "xxwrep"]
 
 TRAIN_RANGE = range(1, 8000)   # 1..7999
@@ -151,7 +152,8 @@ class Vocab:
     @classmethod
     def from_tokens(cls, tokens: Iterable[str], pad_to: int = 8) -> Vocab:
         """fastai's recipe: special tokens first, then tokens by frequency (ties: first seen),
-        padded with ``xxfake`` to a multiple of ``pad_to``. Gives the course's 40 tokens."""
+        padded with ``xxfake`` to a multiple of ``pad_to``. Gives the lesson text's 40 tokens
+        (fastai 1.0.53 or later; older releases gave 38 or 39: chapter "Data")."""
         tokens = checks.strings("tokens", tokens, empty=True)
         pad_to = positive_int("pad_to", pad_to, at_most=1024)
         counts = Counter(t for t in tokens if t not in SPECIAL_TOKENS)
@@ -228,13 +230,16 @@ def _from_lines(train_lines: list[str], valid_lines: list[str]) -> HumanNumbers:
 
 
 class LMLoader:
-    """Batches for a language model, as in the course.
+    """Batches for a language model, like fastai's (chapter "Data").
 
     The stream is cut into ``bs`` contiguous rows of equal length (the few tokens left over
     at the end are dropped). Batch ``k`` is columns ``k*bptt .. (k+1)*bptt`` of those rows, so
     row ``i`` of batch ``k+1`` continues row ``i`` of batch ``k``, and ``y`` is ``x`` shifted
     by one token. The last batch may be shorter than ``bptt``; ``drop_last=True`` leaves it
-    out (for models that read a fixed number of tokens).
+    out (for models that read a fixed number of tokens). fastai v1 started row ``i`` at token
+    ``int(i * len / bs)`` and read ``bptt`` tokens a batch past the row's share, so its rows
+    overlapped and its last row wrapped round to the stream's start; here every token is read
+    once and the last batch is short.
     """
 
     def __init__(self, stream: torch.Tensor, bs: int = 64, bptt: int = 70,
