@@ -1,6 +1,7 @@
 """minGRU and minLSTM (parallel scan against step by step) and the causal transformer."""
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -193,3 +194,73 @@ def test_the_length_benchmark_writes_its_table_json_and_figure(tmp_path):
     bad = subprocess.run([sys.executable, str(script), "--lengths", "4,x"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "comma-separated positive ints" in bad.stderr
+
+
+SWEEP = Path(__file__).resolve().parents[1] / "book" / "_data" / "modern_sweep.json"
+
+
+def _tune_modern():
+    """benchmarks/tune_modern.py as a module (the sweep of the chapter "RNNs today")."""
+    path = SWEEP.parents[2] / "benchmarks" / "tune_modern.py"
+    spec = importlib.util.spec_from_file_location("tune_modern", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sweeps_block_model_is_the_recipes_model(data):
+    """A sweep row of the block variant is a run of MinGRU/MinLSTM itself: the same weights
+    for the same seed, the same outputs."""
+    tune = _tune_modern()
+    for key, cls in (("mingru", MinGRU), ("minlstm", MinLSTM)):
+        s = tune.setting(model=key, layers=3, hidden=12)
+        recipe = tune.recipe_for(s)
+        torch.manual_seed(0)
+        theirs = recipe.make(len(data.vocab), recipe.hidden, **recipe.model_kwargs).eval()
+        torch.manual_seed(0)
+        ours = cls(len(data.vocab), 12, n_layers=3).eval()
+        x = torch.randint(len(data.vocab), (2, 15), generator=torch.Generator().manual_seed(6))
+        with torch.no_grad():
+            assert torch.equal(theirs(x), ours(x)), key
+
+
+def test_the_recipes_are_the_sweeps_picks():
+    """mingru's and minlstm's recipes are the settings the chapter "RNNs today" says were
+    picked from book/_data/modern_sweep.json: among the settings run with seeds 0, 1 and 2,
+    the one with the fewest layers whose mean is within one standard error of the best."""
+    import json
+    import statistics
+
+    rows = json.loads(SWEEP.read_text())["rows"]
+    for key in ("mingru", "minlstm"):
+        runs: dict[tuple, dict] = {}
+        for r in rows:
+            if r["model"] == key and r["variant"] == "block":
+                setting = (r["layers"], r["hidden"], r["lr"], r["epochs"], r["wd"])
+                runs.setdefault(setting, {})[r["seed"]] = r["accuracy"]
+        three = {s: list(a.values()) for s, a in runs.items() if sorted(a) == [0, 1, 2]}
+        best = max(three, key=lambda s: statistics.fmean(three[s]))
+        bar = statistics.fmean(three[best]) - statistics.stdev(three[best]) / 3 ** 0.5
+        near = [s for s in three if statistics.fmean(three[s]) >= bar]
+        chosen = min(near, key=lambda s: (s[0], -statistics.fmean(three[s])))
+        recipe = RECIPES[key]
+        assert recipe.make is {"mingru": MinGRU, "minlstm": MinLSTM}[key]
+        assert (recipe.model_kwargs.get("n_layers", 2), recipe.hidden, recipe.lr,
+                recipe.epochs, recipe.wd) == chosen, (key, chosen)
+
+
+@pytest.mark.parametrize("key", ["mingru", "minlstm"])
+def test_the_recipes_model_infers_step_by_step_like_its_scan(key, data):
+    """The tuned recipe's model (its depth and width), scan against step by step, the state
+    carried over two windows."""
+    recipe = RECIPES[key]
+    torch.manual_seed(0)
+    model = recipe.make(len(data.vocab), recipe.hidden, **recipe.model_kwargs)
+    x = torch.randint(len(data.vocab), (3, 40), generator=torch.Generator().manual_seed(7))
+    outs = {}
+    for parallel in (True, False):
+        model.parallel = parallel
+        model.reset()
+        with torch.no_grad():
+            outs[parallel] = torch.cat([model(x[:, :20]), model(x[:, 20:])], 1)
+    assert torch.allclose(outs[True], outs[False], atol=1e-5)
