@@ -113,8 +113,10 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            wd=0.1, reference=0.869, reference_source=_FASTBOOK),
     Recipe("copy_gru", "GRU + copy head", CopyGRU, bptt=20, epochs=16, lr=1e-2,
            reference=None),
-    Recipe("mingru", "2-layer minGRU", MinGRU, bptt=20, epochs=8, lr=1e-2),
-    Recipe("minlstm", "2-layer minLSTM", MinLSTM, bptt=20, epochs=8, lr=1e-2),
+    Recipe("mingru", "3-layer minGRU", MinGRU, bptt=20, epochs=16, lr=1e-2, hidden=52,
+           model_kwargs={"n_layers": 3}),  # picked by benchmarks/tune_modern.py
+    Recipe("minlstm", "3-layer minLSTM", MinLSTM, bptt=20, epochs=16, lr=1e-2, hidden=52,
+           model_kwargs={"n_layers": 3}),
     Recipe("transformer", "causal transformer", CausalTransformer, bptt=20, epochs=8, lr=3e-3,
            model_kwargs={"context": 20}),
 ]}
