@@ -39,7 +39,8 @@ class CopyGRU(StatefulMixin, nn.Module):
       first token);
     - ``gate``: how much to trust the copy, from the GRU output, the token and the
       copied token; the generator also sees the copied token (``c_h``), so it can, say,
-      turn a copied "thirty" into "forty" after "thirty nine".
+      turn a copied "thirty" into "forty" at the "one hundred" that follows "one hundred
+      thirty nine ,".
 
     The output is the log of the mixed probabilities (each row sums to one), so the
     learner's cross-entropy and accuracy work unchanged. The last ``mem_len + 1`` tokens

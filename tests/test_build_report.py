@@ -83,7 +83,7 @@ def test_a_built_page_and_the_build_report_name_the_machine(tmp_path):
     for page in ("chapter.html", "report.html"):
         footer = re.search(r'<div class="extra_footer">(.*?)</div>', (html / page).read_text(), re.S)
         assert footer and "Built on a CPU, " in footer.group(1), page
-        assert "Every page was executed when the site was built" in footer.group(1)
+        assert "Every page was executed by a build of this site" in footer.group(1)
     report = (html / "report.html").read_text()
     fields = dict(re.findall(r"<dt[^>]*>(.*?)<span[^>]*>:</span></dt>\s*<dd[^>]*><p>(.*?)</p>", report, re.S))
     assert fields["Device"].startswith("CPU: ") and fields["torch"] == torch.__version__, fields
