@@ -266,8 +266,11 @@ def _loader(name: str, dl: object) -> None:
         checks.refuse(name, dl, allowed + " whose batches are (x, y) pairs of tensors", wrong_type=True)
 
 
-def _param_groups(model: nn.Module, wd: float) -> list[dict]:
-    """Weight decay on weight matrices and embeddings, none on biases and batchnorm."""
+def param_groups(model: nn.Module, wd: float) -> list[dict]:
+    """The AdamW parameter groups of :meth:`Learner.fit_one_cycle`: weight decay ``wd`` on
+    weight matrices and embeddings, none on biases and batchnorm (chapter "Regularisation"
+    discusses weight decay; ``sitecheck.train`` sets up the same optimiser to check the page's
+    one-cycle schedule)."""
     decay, no_decay, seen = [], [], set()
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
@@ -364,7 +367,7 @@ class Learner:
             clip = checks.positive_number("clip", clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         n_batches = len(self.train_dl)
-        opt = torch.optim.AdamW(_param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        opt = torch.optim.AdamW(param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=lr, total_steps=epochs * n_batches, pct_start=pct_start,
             div_factor=div, final_div_factor=final_div, base_momentum=0.85, max_momentum=0.95)

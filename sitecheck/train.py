@@ -1,11 +1,19 @@
 """Check "Train in your browser" on the built site, in headless Chromium, against PyTorch.
 
-Usage: ``python -m sitecheck.train [_build/html] [--shots DIR] [--only exact,data,run,ui]``
+Usage: ``python -m sitecheck.train [_build/html] [--shots DIR] [--only NAME[,NAME]]``: every
+check by default; ``--only`` names checks or groups of them (``--help`` lists both). The checks
+are one function each, registered by name in ``CHECKS``; the parts that run in the page are the
+functions of ``sitecheck/train_checks.js``.
 
 On ``book/widgets.html`` (the page with the panel and ``window.rnnbookTrain``):
 
-- **data**: the worker's vocabulary and train/valid token ids equal ``load_human_numbers()``'s,
-  and its batches equal ``LMLoader``'s (several ``bs``/``bptt``, the short last batch included).
+- **data**: **tokens**, the worker's vocabulary and train/valid token ids equal
+  ``load_human_numbers()``'s, and its batches equal ``LMLoader``'s (several ``bs``/``bptt``, the
+  short last batch included).
+  Its copies of small pieces of the package equal theirs (the group **mirrors**):
+  **smoothing**, the loss smoothing of ``rnnbook.plotting.smooth``; **one-cycle**, the learning
+  rate and beta1 at every step, against ``OneCycleLR`` as ``Learner.fit_one_cycle`` sets it up;
+  **init**, PyTorch's initial distributions (bounds, mean and spread of every parameter).
 - **exact**, for ``rnn``, ``gru2`` and ``lstm2`` at the recipe's sizes: PyTorch's initial weights
   and five training batches go to the page. On every batch (the state carried from one to the
   next) the loss agrees within 1e-5 (relative) and every parameter's gradient within 1e-4
@@ -16,15 +24,21 @@ On ``book/widgets.html`` (the page with the panel and ``window.rnnbookTrain``):
 - **run**: ``gru2`` trained for 3 epochs with the recipe, from the same initial weights, in the
   page and in PyTorch: the final validation accuracies differ by at most 1 point. Both epoch
   tables are printed.
-- **ui**: while the panel trains, ``requestAnimationFrame`` fires at least 20 times a second (on a
-  machine so busy that the idle page paints fewer, at least 3/4 of the idle rate);
-  Stop ends the run within one batch and keeps it in the table of runs; a run opens in the
-  playground on the same page; two runs are compared; out-of-range settings are refused with
-  the setting and its range named (by the entry point and by the form); a run whose loss turns
-  non-finite resolves ``diverged: true`` with a message naming epoch and batch; a browser
-  without Web Workers gets a message; every control has a label; axe-core finds no serious or
-  critical violation after the runs (desktop and 390 px wide); no JavaScript error. It prints
-  what the panel adds to the page's weight (at most 2 MB).
+- **ui**, the checks below. **weight**: the panel adds at most 2 MB to the page's weight (it
+  prints how much). The entry point: **settings**, out-of-range settings are refused with the
+  setting and its range named; **worker-settings**, the worker refuses them too;
+  **small-run**, a small run finishes; **diverged**, a run whose loss turns non-finite resolves
+  ``diverged: true`` with a message naming epoch and batch. **no-worker**: a browser without
+  Web Workers gets a message. On the panel, desktop and 390 px wide: **labels**, every control
+  has a label; **responsive** (desktop), while the panel trains ``requestAnimationFrame`` fires
+  at least 20 times a second (on a machine so busy that the idle page paints fewer, at least 3/4
+  of the idle rate); **stop**, Stop ends the run within one batch; **epoch-table**, a run to its
+  end fills the epoch table; **compare**, two runs are compared; **open-run**, a run opens in
+  the playground on the same page; **axe**, axe-core finds no serious or critical violation
+  after the runs; **overflow**, nothing sticks out of the panel; **form-range**, the form
+  refuses an out-of-range value, naming the setting and its range, and the two runs (the
+  stopped one kept) are all the table has. **playground-page**: on the playground chapter, a
+  run opens in the chapter's playground. No page may report a JavaScript error.
 
 ``--shots DIR`` saves screenshots (desktop and 390 px wide, during and after a run). Exits 1
 listing the problems.
@@ -33,8 +47,10 @@ listing the problems.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sitecheck.a11y import AXE, FAILING
@@ -48,10 +64,6 @@ MODELS = ("rnn", "gru2", "lstm2")
 LOSS_TOL, GRAD_TOL, WEIGHT_TOL, ACC_TOL = 1e-5, 1e-4, 1e-3, 0.01
 N_BATCHES, N_STEPS = 5, 5
 READY = "() => !!(window.rnnbookTrain && document.querySelector('.rnntr'))"
-CONTROLS = """() => [...document.querySelectorAll('.rnntr :is(button, select, input)')]
-  .filter(e => !((e.labels && e.labels.length && e.labels[0].textContent.trim())
-                 || (e.getAttribute('aria-label') || '').trim() || e.textContent.trim()))
-  .map(e => e.outerHTML.slice(0, 80))"""
 
 
 def tiny_site(folder: Path) -> Path:
@@ -194,28 +206,117 @@ def data_case() -> tuple[dict, dict]:
     return spec, ref
 
 
-def check_mirrors(page) -> list[str]:
-    """The page's copies of small pieces of the package: the loss smoothing of
-    ``rnnbook.plotting.smooth``, the one-cycle schedule (learning rate and beta1 at every step,
-    against ``torch.optim.lr_scheduler.OneCycleLR`` as ``Learner.fit_one_cycle`` sets it up),
-    and PyTorch's initial distributions (bounds, mean and spread of every parameter)."""
+# --- the page-side halves of the checks ----------------------------------------------------------
+
+JS_FILE = Path(__file__).with_name("train_checks.js")
+
+
+def load_js(path: Path = JS_FILE) -> dict[str, str]:
+    """The functions of ``train_checks.js`` by name, as source for ``page.evaluate``: a line
+    ``// @name: ...`` starts one (comment lines right after it belong to the header), its
+    closing ``;`` ends it."""
+    pieces: dict[str, list[str]] = {}
+    lines: list[str] | None = None
+    for line in path.read_text().splitlines():
+        header = re.match(r"// @(\w+):", line)
+        if header:
+            lines = pieces[header.group(1)] = []
+        elif lines is not None and (lines or not line.startswith("//")):
+            lines.append(line)
+    return {name: "\n".join(body).strip().removesuffix(";") for name, body in pieces.items()}
+
+
+JS = load_js()
+
+
+# --- what the checks work with -------------------------------------------------------------------
+
+class Visit:
+    """The browser, the served site (its URL ``base`` and folder ``site``) and where screenshots
+    go; ``page`` is the widgets page, opened on first use and shared by the page checks in
+    turn; ``close_page()`` closes it and returns its JavaScript errors as problems."""
+
+    def __init__(self, browser, base: str, site: Path, shots: Path | None = None):
+        self.browser, self.base, self.site, self.shots = browser, base, site, shots
+        self._page, self._errors = None, []
+
+    @property
+    def page(self):
+        if self._page is None:
+            self._page = self.browser.new_page()
+            self._errors = watch(self._page, self.base)
+            self._page.goto(f"{self.base}/{PAGE}")
+            self._page.wait_for_function(READY, timeout=30_000)
+        return self._page
+
+    def close_page(self) -> list[str]:
+        if self._page is None:
+            return []
+        self._page.close()
+        self._page = None
+        return [f"page: {e}" for e in self._errors]
+
+
+CHECKS: dict[str, tuple[str, Callable]] = {}
+"""Every check by name, in the order they run, with its kind: ``page`` (on the shared widgets
+page, ``fn(visit)``), ``browser`` (opens its own page, ``fn(visit)``) or ``panel`` (on the panel
+at each width, ``fn(tour)``; the tour runs the chosen ones in this order)."""
+
+
+def check(name: str, kind: str = "page") -> Callable[[Callable], Callable]:
+    """Register a check under ``name`` (see :data:`CHECKS`)."""
+    def register(fn: Callable) -> Callable:
+        CHECKS[name] = (kind, fn)
+        return fn
+    return register
+
+
+# --- data, the mirrored pieces, exactness, a whole run -------------------------------------------
+
+CHECK = "async (spec) => await window.rnnbookTrain.check(spec)"
+
+
+@check("tokens")
+def check_tokens(visit: Visit) -> list[str]:
+    """The worker's vocabulary, token ids and batches equal the package's."""
+    spec, ref = data_case()
+    got = visit.page.evaluate(CHECK, spec)
+    problems = [f"data: the page's {k} differs from load_human_numbers()'s"
+                for k in ("itos", "train", "valid") if got[k] != ref[k]]
+    for i, (g, r) in enumerate(zip(got["loaders"], ref["loaders"], strict=True)):
+        if g["n"] != r["n"] or any(g["batches"][str(k)] != v for k, v in r["batches"].items()):
+            problems.append(f"data: loader {spec['loaders'][i]} differs from LMLoader's")
+    print(f"data: {len(ref['itos'])} tokens, streams of {len(ref['train'])} and {len(ref['valid'])} "
+          f"ids, {len(ref['loaders'])} loaders compared: {'same' if not problems else 'DIFFERENT'}")
+    return problems
+
+
+@check("smoothing")
+def check_smoothing(visit: Visit) -> list[str]:
+    """The page's loss smoothing is ``rnnbook.plotting.smooth``'s."""
     import math
 
-    from rnnbook.experiments import get_recipe
-    from rnnbook.learner import _param_groups
     from rnnbook.plotting import smooth
 
-    torch, _ = _torch()
-    problems = []
     values = [3.9 - 0.01 * i + 0.3 * math.sin(i) for i in range(200)]
-    got = page.evaluate("(v) => window.rnnbookTrain.smooth(v, 0.9)", values)
+    got = visit.page.evaluate("(v) => window.rnnbookTrain.smooth(v, 0.9)", values)
     d = max(abs(a - b) for a, b in zip(got, smooth(values), strict=True))
-    if d > 1e-12:
-        problems.append(f"the page's smoothing differs from plot_history's by {d:.1e}")
+    print(f"mirrors: loss smoothing: max difference {d:.0e}")
+    return [f"the page's smoothing differs from plot_history's by {d:.1e}"] if d > 1e-12 else []
+
+
+@check("one-cycle")
+def check_one_cycle(visit: Visit) -> list[str]:
+    """The page's one-cycle schedule (learning rate and beta1 at every step) is
+    ``torch.optim.lr_scheduler.OneCycleLR``'s as ``Learner.fit_one_cycle`` sets it up."""
+    from rnnbook.experiments import get_recipe
+    from rnnbook.learner import param_groups
+
+    torch, _ = _torch()
     worst = 0.0
     for total, lr, pct in ((100, 1e-2, 0.25), (37, 3e-3, 0.1)):
         model = get_recipe("gru2").make(40, 8)
-        opt = torch.optim.AdamW(_param_groups(model, 0.01), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        opt = torch.optim.AdamW(param_groups(model, 0.01), lr=lr, betas=(0.9, 0.99), eps=1e-5)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=lr, total_steps=total, pct_start=pct, div_factor=25.0,
             final_div_factor=1e5, base_momentum=0.85, max_momentum=0.95)
@@ -225,22 +326,24 @@ def check_mirrors(page) -> list[str]:
             ref.append((g["lr"], g["betas"][0]))
             opt.step()
             sched.step()
-        got = page.evaluate("([t, lr, p]) => [...Array(t).keys()].map(s => "
-                            "window.rnnbookTrainCore.oneCycle(s, t, lr, p, 25, 1e5))", [total, lr, pct])
+        got = visit.page.evaluate("([t, lr, p]) => [...Array(t).keys()].map(s => "
+                                  "window.rnnbookTrainCore.oneCycle(s, t, lr, p, 25, 1e5))", [total, lr, pct])
         for (a, b), (c, e) in zip(got, ref, strict=True):
             worst = max(worst, abs(a - c) / c, abs(b - e))
+    print(f"mirrors: one-cycle lr and beta1: relative difference {worst:.0e}")
     if worst > 1e-12:
-        problems.append(f"the page's one-cycle schedule differs from OneCycleLR's by {worst:.1e}")
-    stats = page.evaluate("""() => { const c = window.rnnbookTrainCore, out = {};
-      for (const kind of ['rnn', 'gru', 'lstm']) {
-        const lay = c.layout(kind, 64, 40), n = lay.reduce((a, p) => a + p.size, 0);
-        const w = new Float32Array(n); c.initParams(kind, 64, 40, 0, w);
-        for (const p of lay) { const v = w.subarray(p.offset, p.offset + p.size);
-          let s = 0, s2 = 0, mx = 0;
-          for (const x of v) { s += x; s2 += x * x; mx = Math.max(mx, Math.abs(x)); }
-          const mean = s / v.length, std = Math.sqrt(s2 / v.length - mean ** 2);
-          out[kind + ' ' + p.name] = {n: v.length, mean, std, max: mx}; } }
-      return out; }""")
+        return [f"the page's one-cycle schedule differs from OneCycleLR's by {worst:.1e}"]
+    return []
+
+
+@check("init")
+def check_init(visit: Visit) -> list[str]:
+    """The page's initial weights follow PyTorch's distributions: bounds, and mean and spread
+    within 4 standard errors, of every parameter."""
+    import math
+
+    problems = []
+    stats = visit.page.evaluate(JS["init_stats"])
     for name, st in stats.items():
         key = name.split(" ")[1]
         if key.startswith("bn."):  # weight 1, bias 0
@@ -257,9 +360,27 @@ def check_mirrors(page) -> list[str]:
                 abs(st["std"] - want_std) > 4 * want_std / math.sqrt(2 * n):
             problems.append(f"init: {name} has mean {st['mean']:.4f} and std {st['std']:.4f}, "
                             f"PyTorch's distribution has mean 0 and std {want_std:.4f}")
-    print(f"mirrors: loss smoothing (max difference {d:.0e}), one-cycle lr and beta1 (relative "
-          f"{worst:.0e}), initial distributions of {len(stats)} parameters: "
+    print(f"mirrors: initial distributions of {len(stats)} parameters: "
           f"{'same' if not problems else 'DIFFERENT'}")
+    return problems
+
+
+@check("exact")
+def check_exact(visit: Visit) -> list[str]:
+    """Losses, gradients and weights after one-cycle steps of every model equal PyTorch's."""
+    print(f"exactness against PyTorch ({N_BATCHES} batches with the state carried; weights after "
+          f"{N_STEPS} one-cycle steps):")
+    print(f"{'model':>6} {'loss (rel)':>11} {'grad (rel)':>11} {'weights (abs)':>14}   "
+          "grad vs float64: page, PyTorch")
+    problems = []
+    for key in MODELS:
+        spec, ref = exactness_case(key)
+        got = visit.page.evaluate(CHECK, spec)
+        p, worst = compare_exactness(key, got, ref)
+        problems += p
+        print(f"{key:>6} {worst['loss']:>11.1e} {worst['grad']:>11.1e} {worst['weight']:>14.1e}   "
+              f"{worst['page64']:.1e}, {worst['torch64']:.1e}")
+    print(f"tolerances: loss {LOSS_TOL:g}, gradients {GRAD_TOL:g}, weights {WEIGHT_TOL:g}")
     return problems
 
 
@@ -277,9 +398,7 @@ def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
     hist = learn.fit_one_cycle(epochs, recipe.lr, wd=recipe.wd, pct_start=recipe.pct_start,
                                reporter=SilentReporter())
     pt_seconds = time.perf_counter() - t0
-    res = page.evaluate("async ([w, e]) => { const W = {}; for (const [k, v] of Object.entries(w)) "
-                        "W[k] = Float32Array.from(v); return await window.rnnbookTrain.train("
-                        "{model: 'gru2', epochs: e, weights: W}); }", [weights, epochs])
+    res = page.evaluate(JS["train_weights"], [weights, "gru2", epochs])
     problems = []
     print(f"gru2, {epochs} epochs, seed {seed}'s initial weights, in PyTorch "
           f"(CPU, 1 thread, {pt_seconds:.1f} s):")
@@ -297,6 +416,12 @@ def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
     return problems, {"page": a_js, "torch": a_pt}
 
 
+@check("run")
+def check_whole_run(visit: Visit) -> list[str]:
+    """gru2's final accuracy after 3 epochs in the page is within 1 point of PyTorch's."""
+    return whole_run(visit.page)[0]
+
+
 def _table(rows: list[dict]) -> str:
     lines = [f"{'epoch':>6} {'train_loss':>11} {'valid_loss':>11} {'accuracy':>9} {'time':>7}"]
     for r in rows:
@@ -305,124 +430,7 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# requestAnimationFrame callbacks a second, counted for `ms` milliseconds
-FPS = """(ms) => new Promise(res => { let n = 0; const t0 = performance.now();
-  const f = () => { n++; if (performance.now() - t0 < ms) requestAnimationFrame(f);
-    else res(n / ((performance.now() - t0) / 1000)); }; requestAnimationFrame(f); })"""
-
-
-def axe_panel(page) -> list[dict]:
-    """axe-core's violations inside the panel (and the playground it opened); the whole page is
-    ``sitecheck.a11y``'s."""
-    if not AXE.is_file():
-        raise RuntimeError(f"{AXE} is missing (scripts/vendor-js.sh fetches it)")
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("""async () => {
-      const result = await axe.run({include: [['.rnnbook-train']]}, {resultTypes: ['violations']});
-      return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                          nodes: v.nodes.map(n => n.target.join(' '))})); }""")
-
-
-def check_ui(browser, base: str, shots: Path | None) -> list[str]:
-    """The panel while it trains and after: responsiveness, Stop, runs, playground, errors."""
-    problems: list[str] = []
-    widths = [("desktop", 1200), ("mobile", 390)]
-    for label, width in widths:
-        page = browser.new_page(viewport={"width": width, "height": 1800})
-        errors = watch(page, base)
-        page.goto(f"{base}/{PAGE}")
-        page.wait_for_function(READY, timeout=30_000)
-        unlabelled = page.evaluate(CONTROLS)
-        if unlabelled:
-            problems.append(f"{label}: controls without a label: {unlabelled}")
-        panel = page.locator(".rnntr").first
-        panel.scroll_into_view_if_needed()
-        if label == "desktop":
-            idle = page.evaluate(FPS, 1500)
-        page.select_option(".rnntr select", "gru2")
-        page.fill(".rnntr input[id$='-epochs']", "20")  # stopped long before its end
-        page.click(".rnntr button[type=submit]")
-        page.wait_for_function("() => window.rnnbookTrain.runs.length && "
-                               "window.rnnbookTrain.runs.at(-1).losses.length > 3", timeout=60_000)
-        if label == "desktop":
-            fps = page.evaluate(FPS, 2000)
-            print(f"while training: requestAnimationFrame fires {fps:.0f} times a second "
-                  f"({idle:.0f} before the run)")
-            # >= 20 frames a second; on a machine so busy that even the idle page paints fewer,
-            # at least 3/4 of the idle rate (the run must not be what slows the page)
-            if fps < 20 and not (idle < 25 and fps >= 0.75 * idle):
-                problems.append(f"the page paints {fps:.0f} frames a second while training (needs >= 20; "
-                                f"idle: {idle:.0f})")
-        if shots:
-            panel.screenshot(path=str(shots / f"train-{label}-during.png"))
-        wait = page.evaluate("() => window.rnnbookTrain.runs.at(-1).losses.length")
-        t0 = time.perf_counter()
-        page.click(".rnntr button[id$='-stop']")
-        page.wait_for_function("() => window.rnnbookTrain.runs.at(-1).status !== 'training'", timeout=30_000)
-        stop_s = time.perf_counter() - t0
-        run = page.evaluate("() => { const r = window.rnnbookTrain.runs.at(-1); return {status: r.status, "
-                            "steps: r.steps, stepsAtStop: r.stepsAtStop, message: r.message, "
-                            "perBatch: r.seconds / r.steps, stopSeconds: r.stopSeconds}; }")
-        print(f"{label}: Stop after {wait}+ batches: the page had the stopped run "
-              f"{run['stopSeconds'] * 1000:.0f} ms after the click ({stop_s:.2f} s as the test saw it), "
-              f"{run['steps'] - run['stepsAtStop']} batch(es) after the stop reached the worker "
-              f"(a batch takes {run['perBatch'] * 1000:.0f} ms); status {run['status']}")
-        # the batch under way finishes, no other starts: at most two batch times (and a little
-        # for the messages) from the click to the stopped run
-        if run["status"] != "stopped" or run["steps"] - run["stepsAtStop"] > 1 or \
-                run["stopSeconds"] > 2 * run["perBatch"] + 0.25:
-            problems.append(f"{label}: Stop did not end the run within one batch: {run}")
-        # a short run to the end, then the playground and the comparison
-        page.fill(".rnntr input[id$='-epochs']", "1")
-        page.fill(".rnntr input[id$='-bptt']", "10")
-        page.click(".rnntr button[type=submit]")
-        page.wait_for_function("() => window.rnnbookTrain.runs.at(-1).status === 'done'", timeout=120_000)
-        table = page.inner_text(".rnntr tbody[id$='-rows']")
-        if not table.strip():
-            problems.append(f"{label}: the epoch table is empty after a run")
-        page.check(".rnntr input.rnntr-cmp[data-run='1']")
-        page.check(".rnntr input.rnntr-cmp[data-run='2']")
-        if page.is_hidden(".rnntr-compare"):
-            problems.append(f"{label}: two runs ticked, no comparison shown")
-        page.click(".rnntr button.rnntr-open[data-run='2']")
-        try:
-            page.wait_for_function("() => !!document.querySelector('.rnnbook-playground tbody tr') && "
-                                   "document.querySelector('.rnnbook-playground select').value "
-                                   "=== 'run2-gru2'",
-                                   timeout=30_000)
-        except Exception:  # noqa: BLE001 (a Playwright timeout: reported, not raised)
-            problems.append(f"{label}: the trained run did not open in the playground")
-        if shots:
-            panel.screenshot(path=str(shots / f"train-{label}-after.png"))
-            page.screenshot(path=str(shots / f"train-{label}-page.png"), full_page=True)
-        serious = [v for v in axe_panel(page) if v["impact"] in FAILING]
-        print(f"{label}: axe-core after two runs, a comparison and the playground: "
-              f"{len(serious)} serious or critical violation(s)")
-        problems += [f"{label}: axe: {v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}"
-                     for v in serious]
-        overflow = page.evaluate("""() => { const root = document.querySelector('.rnntr');
-          const right = root.getBoundingClientRect().right, wide = [];
-          for (const e of root.querySelectorAll('*')) {
-            const box = e.closest('.rnntr-scroll, .rnnpg-scroll');
-            if (box && box !== e) continue;  // inside a box that scrolls
-            const r = e.getBoundingClientRect();
-            if (r.width && r.right > right + 1) wide.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-              + ' ' + Math.round(r.right - right) + ' px'); }
-          return wide.slice(0, 5); }""")
-        if overflow:
-            problems.append(f"{label}: parts of the panel stick out of it: {overflow}")
-        # the form refuses a value out of range, with the setting and its range
-        page.fill(".rnntr input[id$='-bptt']", "71")
-        page.click(".rnntr button[type=submit]")
-        msg = page.inner_text(".rnntr-msg")
-        if "bptt" not in msg or "2 to 70" not in msg:
-            problems.append(f"{label}: the form's message for bptt 71 is {msg!r}")
-        if len(page.evaluate("() => window.rnnbookTrain.runs")) != 2:
-            problems.append(f"{label}: a refused setting started a run")
-        problems += [f"{label}: {e}" for e in errors]
-        page.close()
-    return problems
-
+# --- the entry point and the page's weight -------------------------------------------------------
 
 PANEL_FILES = ("_static/train/train.js", "_static/train/train.css", "_static/train/train-worker.js",
                "_static/train/train-core.js", "_static/train/trainer.wasm",
@@ -445,54 +453,287 @@ def panel_weight(site: Path) -> tuple[list[str], int]:
     return problems, total
 
 
-def check_entry_point(page) -> list[str]:
-    """Ranges and divergence through ``window.rnnbookTrain.train``."""
+@check("weight")
+def check_weight(visit: Visit) -> list[str]:
+    """The panel's files are all there and add at most 2 MB to a page."""
+    return panel_weight(visit.site)[0]
+
+
+@check("settings")
+def check_settings_refused(visit: Visit) -> list[str]:
+    """``window.rnnbookTrain.train`` rejects each out-of-range setting with an Error naming the
+    setting and its range (or its choices)."""
     problems = []
     bad = {"bptt": 1, "hidden": 129, "bs": 0, "epochs": 0.5, "lr": -1, "seed": -1, "model": "fc3"}
     for key, value in bad.items():
-        msg = page.evaluate("async (s) => { try { await window.rnnbookTrain.train(s); return 'resolved'; }"
-                            " catch (e) { return (e instanceof Error ? '' : 'not an Error: ')"
-                            " + e.message; } }",
-                            {key: value})
+        msg = visit.page.evaluate(JS["refusal"], {key: value})
         if key not in msg or ("to" not in msg and "one of" not in msg) or msg.startswith("not an Error"):
             problems.append(f"train({{{key}: {value!r}}}) gave {msg!r}")
-    # the worker refuses out-of-range settings too, with a message (not a crash)
-    msg = page.evaluate("""() => new Promise(res => {
-      const src = [...document.scripts].find(s => s.src.endsWith('/train.js')).src;
-      const w = new Worker(new URL('train-worker.js', src));
-      w.onmessage = ev => { w.terminate(); res(ev.data.type + ': ' + (ev.data.message || '')); };
-      w.postMessage({type: 'train', cfg: {kind: 'gru', H: 500, bs: 64, bptt: 20, epochs: 1, lr: 0.01,
-                                          wd: 0.01, pctStart: 0.25, seed: 0}}); })""")
+    return problems
+
+
+@check("worker-settings")
+def check_worker_refuses(visit: Visit) -> list[str]:
+    """The worker refuses an out-of-range setting too, with a message (not a crash)."""
+    msg = visit.page.evaluate(JS["worker_hidden_500"])
     print(f"the worker, asked for hidden 500: {msg}")
     if not msg.startswith("error: hidden must be an integer from 8 to 128"):
-        problems.append(f"the worker's answer to hidden 500 is {msg!r}")
-    res = page.evaluate("""async () => {
-      const run = await window.rnnbookTrain.train({model: 'rnn', epochs: 1, bptt: 10, hidden: 16});
-      return run; }""")
+        return [f"the worker's answer to hidden 500 is {msg!r}"]
+    return []
+
+
+@check("small-run")
+def check_small_run(visit: Visit) -> list[str]:
+    """A small rnn run through the entry point finishes its one epoch."""
+    res = visit.page.evaluate("() => window.rnnbookTrain.train({model: 'rnn', epochs: 1, bptt: 10, "
+                              "hidden: 16})")
     if res["diverged"] or len(res["rows"]) != 1:
-        problems.append(f"a small rnn run did not finish: {res}")
-    # weights so large that the logits overflow: the loss is not finite at the first batch
-    res = page.evaluate("""async () => {
-      const H = 16, V = 40, W = {};
-      const sizes = {'i_h.weight': V * H, 'rnn.weight_ih_l0': H * H, 'rnn.weight_hh_l0': H * H,
-        'rnn.bias_ih_l0': H, 'rnn.bias_hh_l0': H, 'h_o.weight': V * H, 'h_o.bias': V,
-        'bn.weight': H, 'bn.bias': H};
-      for (const [k, n] of Object.entries(sizes)) W[k] = new Float32Array(n).fill(3e38);
-      return await window.rnnbookTrain.train({model: 'rnn', epochs: 1, hidden: H, weights: W}); }""")
+        return [f"a small rnn run did not finish: {res}"]
+    return []
+
+
+@check("diverged")
+def check_divergence(visit: Visit) -> list[str]:
+    """A run whose loss is not finite at the first batch resolves ``diverged: true`` with a
+    message naming epoch and batch, and is listed as diverged."""
+    problems = []
+    res = visit.page.evaluate(JS["overflowing_rnn"])
     print(f"a run whose loss is not finite: diverged {res['diverged']}: {res['message']}")
     if not res["diverged"] or "epoch 0, batch 0" not in res["message"] or "lower" not in res["message"]:
         problems.append(f"a non-finite loss was not reported as a divergence: {res}")
-    table = page.evaluate("() => window.rnnbookTrain.runs.at(-1).status")
+    table = visit.page.evaluate("() => window.rnnbookTrain.runs.at(-1).status")
     if table != "diverged":
         problems.append(f"the diverged run is listed as {table!r}")
     return problems
 
 
-def check_playground_page(browser, base: str) -> list[str]:
-    """On the playground chapter: a run trained in its panel opens in the chapter's playground."""
-    page = browser.new_page(viewport={"width": 1200, "height": 1600})
-    errors = watch(page, base)
-    page.goto(f"{base}/{PLAYGROUND_PAGE}")
+@check("no-worker", "browser")
+def check_no_worker(visit: Visit) -> list[str]:
+    """A browser without Web Workers gets a message, in the panel and from ``train()``."""
+    page = visit.browser.new_page()
+    page.add_init_script("delete window.Worker;")
+    errors = watch(page, visit.base)
+    page.goto(f"{visit.base}/{PAGE}")
+    page.wait_for_function("() => !!document.querySelector('.rnntr-msg')", timeout=30_000)
+    text = page.inner_text(".rnnbook-train")
+    msg = page.evaluate("async () => { try { await window.rnnbookTrain.train({}); return 'resolved'; } "
+                        "catch (e) { return e.message; } }")
+    page.close()
+    problems = [f"no Worker: {e}" for e in errors]
+    if "Web Workers" not in text or "Web Workers" not in msg:
+        problems.append(f"without Web Workers the panel says {text!r} and train() {msg!r}")
+    return problems
+
+
+# --- the panel, used as a reader uses it, desktop and 390 px wide --------------------------------
+
+WIDTHS = (("desktop", 1200), ("mobile", 390))
+
+
+class PanelTour:
+    """The panel on a fresh widgets page ``width`` px wide. The checks share what they need of
+    its story, done once and in this order whoever asks first: a long gru2 run started
+    (``start_long_run``), that run stopped (``stop_run``, which returns what the page measured),
+    then a short run to its end (``two_runs``)."""
+
+    def __init__(self, visit: Visit, label: str, width: int):
+        self.label, self.shots = label, visit.shots
+        self.page = visit.browser.new_page(viewport={"width": width, "height": 1800})
+        self.errors = watch(self.page, visit.base)
+        self.page.goto(f"{visit.base}/{PAGE}")
+        self.page.wait_for_function(READY, timeout=30_000)
+        self.panel = self.page.locator(".rnntr").first
+        self.panel.scroll_into_view_if_needed()
+        self._started, self._stopped, self._two, self._shot_after = False, None, False, False
+
+    def shoot(self, when: str) -> None:
+        """Screenshots (with ``--shots``): the panel, and after the runs the whole page too."""
+        if self.shots:
+            self.panel.screenshot(path=str(self.shots / f"train-{self.label}-{when}.png"))
+            if when == "after":
+                self.page.screenshot(path=str(self.shots / f"train-{self.label}-page.png"), full_page=True)
+                self._shot_after = True
+
+    def start_long_run(self) -> None:
+        if not self._started:
+            self._started = True
+            self.page.select_option(".rnntr select", "gru2")
+            self.page.fill(".rnntr input[id$='-epochs']", "20")  # stopped long before its end
+            self.page.click(".rnntr button[type=submit]")
+            self.page.wait_for_function("() => window.rnnbookTrain.runs.length && "
+                                        "window.rnnbookTrain.runs.at(-1).losses.length > 3", timeout=60_000)
+
+    def stop_run(self) -> dict:
+        if self._stopped is None:
+            self.start_long_run()
+            self.shoot("during")
+            page = self.page
+            wait = page.evaluate("() => window.rnnbookTrain.runs.at(-1).losses.length")
+            t0 = time.perf_counter()
+            page.click(".rnntr button[id$='-stop']")
+            page.wait_for_function("() => window.rnnbookTrain.runs.at(-1).status !== 'training'",
+                                   timeout=30_000)
+            seen_s = time.perf_counter() - t0
+            run = page.evaluate(JS["last_run"])
+            self._stopped = {"run": run, "wait": wait, "seen_s": seen_s}
+        return self._stopped
+
+    def two_runs(self) -> None:
+        if not self._two:
+            self._two = True
+            self.stop_run()
+            self.page.fill(".rnntr input[id$='-epochs']", "1")
+            self.page.fill(".rnntr input[id$='-bptt']", "10")
+            self.page.click(".rnntr button[type=submit]")
+            self.page.wait_for_function("() => window.rnnbookTrain.runs.at(-1).status === 'done'",
+                                        timeout=120_000)
+
+    def close(self) -> list[str]:
+        """Close the page; its JavaScript errors, as problems."""
+        if not self._shot_after:
+            self.shoot("after")
+        self.page.close()
+        return [f"{self.label}: {e}" for e in self.errors]
+
+
+def tour_panel(visit: Visit, names: list[str]) -> list[str]:
+    """The panel checks ``names`` (in :data:`CHECKS` order) at every width of :data:`WIDTHS`."""
+    problems = []
+    for label, width in WIDTHS:
+        tour = PanelTour(visit, label, width)
+        for name in names:
+            problems += [f"{label}: {p}" for p in CHECKS[name][1](tour)]
+        problems += tour.close()
+    return problems
+
+
+@check("labels", "panel")
+def check_labels(tour: PanelTour) -> list[str]:
+    """Every control of the panel has a label."""
+    unlabelled = tour.page.evaluate(JS["unlabelled"])
+    return [f"controls without a label: {unlabelled}"] if unlabelled else []
+
+
+@check("responsive", "panel")
+def check_responsive(tour: PanelTour) -> list[str]:
+    """While the panel trains, the page paints at least 20 frames a second (on the desktop page);
+    on a machine so busy that even the idle page paints fewer, at least 3/4 of the idle rate (the
+    run must not be what slows the page)."""
+    if tour.label != "desktop":
+        return []
+    idle = tour.page.evaluate(JS["fps"], 1500)
+    tour.start_long_run()
+    fps = tour.page.evaluate(JS["fps"], 2000)
+    print(f"while training: requestAnimationFrame fires {fps:.0f} times a second ({idle:.0f} before the run)")
+    if fps < 20 and not (idle < 25 and fps >= 0.75 * idle):
+        return [f"the page paints {fps:.0f} frames a second while training (needs >= 20; idle: {idle:.0f})"]
+    return []
+
+
+@check("stop", "panel")
+def check_stop(tour: PanelTour) -> list[str]:
+    """Stop ends the run within one batch: the batch under way finishes, no other starts, and the
+    page has the stopped run at most two batch times (and a little for the messages) after the
+    click."""
+    stopped = tour.stop_run()
+    run = stopped["run"]
+    print(f"{tour.label}: Stop after {stopped['wait']}+ batches: the page had the stopped run "
+          f"{run['stopSeconds'] * 1000:.0f} ms after the click "
+          f"({stopped['seen_s']:.2f} s as the test saw it), "
+          f"{run['steps'] - run['stepsAtStop']} batch(es) after the stop reached the worker "
+          f"(a batch takes {run['perBatch'] * 1000:.0f} ms); status {run['status']}")
+    if run["status"] != "stopped" or run["steps"] - run["stepsAtStop"] > 1 or \
+            run["stopSeconds"] > 2 * run["perBatch"] + 0.25:
+        return [f"Stop did not end the run within one batch: {run}"]
+    return []
+
+
+@check("epoch-table", "panel")
+def check_epoch_table(tour: PanelTour) -> list[str]:
+    """A run trained to its end fills the epoch table."""
+    tour.two_runs()
+    if not tour.page.inner_text(".rnntr tbody[id$='-rows']").strip():
+        return ["the epoch table is empty after a run"]
+    return []
+
+
+@check("compare", "panel")
+def check_compare(tour: PanelTour) -> list[str]:
+    """Two runs ticked in the table of runs are compared."""
+    tour.two_runs()
+    tour.page.check(".rnntr input.rnntr-cmp[data-run='1']")
+    tour.page.check(".rnntr input.rnntr-cmp[data-run='2']")
+    return ["two runs ticked, no comparison shown"] if tour.page.is_hidden(".rnntr-compare") else []
+
+
+@check("open-run", "panel")
+def check_open_run(tour: PanelTour) -> list[str]:
+    """A run of the table opens in the playground on the same page."""
+    tour.two_runs()
+    tour.page.click(".rnntr button.rnntr-open[data-run='2']")
+    problems = []
+    try:
+        tour.page.wait_for_function("() => !!document.querySelector('.rnnbook-playground tbody tr') && "
+                                    "document.querySelector('.rnnbook-playground select').value "
+                                    "=== 'run2-gru2'",
+                                    timeout=30_000)
+    except Exception:  # noqa: BLE001 (a Playwright timeout: reported, not raised)
+        problems.append("the trained run did not open in the playground")
+    tour.shoot("after")
+    return problems
+
+
+def axe_panel(page) -> list[dict]:
+    """axe-core's violations inside the panel (and the playground it opened); the whole page is
+    ``sitecheck.a11y``'s."""
+    if not AXE.is_file():
+        raise RuntimeError(f"{AXE} is missing (scripts/vendor-js.sh fetches it)")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(JS["axe_panel"])
+
+
+@check("axe", "panel")
+def check_axe(tour: PanelTour) -> list[str]:
+    """axe-core finds no serious or critical violation in the panel after the runs."""
+    tour.two_runs()
+    serious = [v for v in axe_panel(tour.page) if v["impact"] in FAILING]
+    print(f"{tour.label}: axe-core after two runs, a comparison and the playground: "
+          f"{len(serious)} serious or critical violation(s)")
+    return [f"axe: {v['id']} ({v['impact']}): {v['help']} at {v['nodes'][:3]}" for v in serious]
+
+
+@check("overflow", "panel")
+def check_overflow(tour: PanelTour) -> list[str]:
+    """Nothing of the panel sticks out of it (outside the boxes that scroll)."""
+    tour.two_runs()
+    overflow = tour.page.evaluate(JS["sticking_out"])
+    return [f"parts of the panel stick out of it: {overflow}"] if overflow else []
+
+
+@check("form-range", "panel")
+def check_form_range(tour: PanelTour) -> list[str]:
+    """The form refuses a value out of range, with the setting and its range, and starts no run."""
+    tour.two_runs()
+    tour.page.fill(".rnntr input[id$='-bptt']", "71")
+    tour.page.click(".rnntr button[type=submit]")
+    msg = tour.page.inner_text(".rnntr-msg")
+    problems = []
+    if "bptt" not in msg or "2 to 70" not in msg:
+        problems.append(f"the form's message for bptt 71 is {msg!r}")
+    if len(tour.page.evaluate("() => window.rnnbookTrain.runs")) != 2:
+        problems.append("a refused setting started a run")
+    return problems
+
+
+@check("playground-page", "browser")
+def check_playground_page(visit: Visit) -> list[str]:
+    """On the playground chapter (when the site has it): a run trained in its panel opens in the
+    chapter's playground."""
+    if not (visit.site / PLAYGROUND_PAGE).is_file():
+        return []
+    page = visit.browser.new_page(viewport={"width": 1200, "height": 1600})
+    errors = watch(page, visit.base)
+    page.goto(f"{visit.base}/{PLAYGROUND_PAGE}")
     page.wait_for_function(READY + " && !!document.querySelector('.rnnbook-playground tbody tr')",
                            timeout=60_000)
     res = page.evaluate("() => window.rnnbookTrain.train({model: 'lstm2', epochs: 1, hidden: 16, bptt: 10})")
@@ -512,80 +753,71 @@ def check_playground_page(browser, base: str) -> list[str]:
     return problems
 
 
-def check_no_worker(browser, base: str) -> list[str]:
-    page = browser.new_page()
-    page.add_init_script("delete window.Worker;")
-    errors = watch(page, base)
-    page.goto(f"{base}/{PAGE}")
-    page.wait_for_function("() => !!document.querySelector('.rnntr-msg')", timeout=30_000)
-    text = page.inner_text(".rnnbook-train")
-    msg = page.evaluate("async () => { try { await window.rnnbookTrain.train({}); return 'resolved'; } "
-                        "catch (e) { return e.message; } }")
-    page.close()
-    problems = [f"no Worker: {e}" for e in errors]
-    if "Web Workers" not in text or "Web Workers" not in msg:
-        problems.append(f"without Web Workers the panel says {text!r} and train() {msg!r}")
-    return problems
+# --- choosing and running ------------------------------------------------------------------------
+
+GROUPS = {
+    "data": ("tokens", "smoothing", "one-cycle", "init"),
+    "mirrors": ("smoothing", "one-cycle", "init"),
+    "exact": ("exact",),
+    "run": ("run",),
+    "ui": ("weight", "settings", "worker-settings", "small-run", "diverged", "no-worker", "labels",
+           "responsive", "stop", "epoch-table", "compare", "open-run", "axe", "overflow", "form-range",
+           "playground-page"),
+}
+"""Names for sets of checks: ``data``, ``exact``, ``run`` and ``ui`` together are every check."""
+
+
+def chosen(only: str | None) -> list[str]:
+    """The checks ``--only`` names (checks or groups, comma-separated; all when ``None``), in
+    :data:`CHECKS` order. Raises ``ValueError`` naming an unknown name."""
+    if only is None:
+        return list(CHECKS)
+    names = set()
+    for name in filter(None, (n.strip() for n in only.split(","))):
+        if name not in CHECKS and name not in GROUPS:
+            raise ValueError(f"--only: no check or group named {name!r}; checks: {', '.join(CHECKS)}; "
+                             f"groups: {', '.join(GROUPS)}")
+        names.update(GROUPS.get(name, (name,)))
+    return [n for n in CHECKS if n in names]
+
+
+def run_checks(visit: Visit, names: list[str]) -> list[str]:
+    """Run the checks ``names`` (in :data:`CHECKS` order): those on the shared page, then, with it
+    closed, those that open their own pages, the panel checks in one tour of each width."""
+    panel = [n for n in names if CHECKS[n][0] == "panel"]
+    problems: list[str] = []
+    for name in names:
+        kind, fn = CHECKS[name]
+        if kind != "page":
+            problems += visit.close_page()
+        if kind == "panel":
+            if name == panel[0]:
+                problems += tour_panel(visit, panel)
+        else:
+            problems += fn(visit)
+    return problems + visit.close_page()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("site", nargs="?", default=str(ROOT / "_build" / "html"))
-    parser.add_argument("--shots", type=Path, default=None)
-    parser.add_argument("--only", default="data,exact,run,ui")
+    parser.add_argument("--shots", type=Path, default=None, help="save screenshots in this folder")
+    parser.add_argument("--only", default=None, metavar="NAME[,NAME]",
+                        help=f"run only these checks or groups (default: all). Groups: {', '.join(GROUPS)}. "
+                             f"Checks: {', '.join(CHECKS)}")
     args = parser.parse_args(argv)
-    only = set(args.only.split(","))
+    try:
+        names = chosen(args.only)
+    except ValueError as e:
+        parser.error(str(e))
     site = Path(args.site)
     if not (site / PAGE).is_file():
         print(f"no {PAGE} under {site}; build the book first")
         return 1
     if args.shots:
         args.shots.mkdir(parents=True, exist_ok=True)
-    problems: list[str] = []
     with serve(site) as base, open_browser() as browser:
-        page = browser.new_page()
-        errors = watch(page, base)
-        page.goto(f"{base}/{PAGE}")
-        page.wait_for_function(READY, timeout=30_000)
-        check = "async (spec) => await window.rnnbookTrain.check(spec)"
-        if "data" in only:
-            spec, ref = data_case()
-            got = page.evaluate(check, spec)
-            for k in ("itos", "train", "valid"):
-                if got[k] != ref[k]:
-                    problems.append(f"data: the page's {k} differs from load_human_numbers()'s")
-            for i, (g, r) in enumerate(zip(got["loaders"], ref["loaders"], strict=True)):
-                if g["n"] != r["n"] or any(g["batches"][str(k)] != v for k, v in r["batches"].items()):
-                    problems.append(f"data: loader {spec['loaders'][i]} differs from LMLoader's")
-            print(f"data: {len(ref['itos'])} tokens, streams of {len(ref['train'])} and {len(ref['valid'])} "
-                  f"ids, {len(ref['loaders'])} loaders compared: {'same' if not problems else 'DIFFERENT'}")
-            problems += check_mirrors(page)
-        if "exact" in only:
-            print(f"exactness against PyTorch ({N_BATCHES} batches with the state carried; weights after "
-                  f"{N_STEPS} one-cycle steps):")
-            print(f"{'model':>6} {'loss (rel)':>11} {'grad (rel)':>11} {'weights (abs)':>14}   "
-                  "grad vs float64: page, PyTorch")
-            for key in MODELS:
-                spec, ref = exactness_case(key)
-                got = page.evaluate(check, spec)
-                p, worst = compare_exactness(key, got, ref)
-                problems += p
-                print(f"{key:>6} {worst['loss']:>11.1e} {worst['grad']:>11.1e} {worst['weight']:>14.1e}   "
-                      f"{worst['page64']:.1e}, {worst['torch64']:.1e}")
-            print(f"tolerances: loss {LOSS_TOL:g}, gradients {GRAD_TOL:g}, weights {WEIGHT_TOL:g}")
-        if "run" in only:
-            p, _ = whole_run(page)
-            problems += p
-        if "ui" in only:
-            problems += panel_weight(site)[0]
-            problems += check_entry_point(page)
-        problems += [f"page: {e}" for e in errors]
-        page.close()
-        if "ui" in only:
-            problems += check_no_worker(browser, base)
-            problems += check_ui(browser, base, args.shots)
-            if (site / PLAYGROUND_PAGE).is_file():
-                problems += check_playground_page(browser, base)
+        problems = run_checks(Visit(browser, base, site, args.shots), names)
     for p in problems:
         print("PROBLEM:", p)
     print("sitecheck.train:", "OK" if not problems else f"{len(problems)} problem(s)")

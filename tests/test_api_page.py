@@ -28,13 +28,30 @@ def test_import_rnnbook_does_not_import_pyplot():
 
 
 def test_no_module_imports_another_modules_private_name():
+    """No module of the package or of the site checks imports a private (``_name``) of another
+    module of either, or reaches one through a module or class it imported."""
     import ast
 
-    package = API.parent.parent / "rnnbook"
+    project = ("rnnbook", "sitecheck")
+    root = API.parent.parent
+    paths = sorted(p for folder in project for p in (root / folder).glob("*.py"))
+    assert len(paths) >= 25
+
+    def private(name: str) -> bool:
+        return name.startswith("_") and not name.startswith("__")
+
     found = []
-    for path in sorted(package.glob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("rnnbook")):
-                found += [f"{path.name}: {a.name}" for a in node.names
-                          if a.name.startswith("_") and not a.name.startswith("__")]
+    for path in paths:
+        tree = ast.parse(path.read_text())
+        imported = set()  # names bound to the project's modules, classes and functions
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                imported |= {a.asname or a.name.split(".")[0] for a in node.names
+                             if a.name.startswith(project)}
+            elif isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(project)):
+                found += [f"{path.parent.name}/{path.name}: {a.name}" for a in node.names if private(a.name)]
+                imported |= {a.asname or a.name for a in node.names}
+        found += [f"{path.parent.name}/{path.name}: {ast.unparse(node)}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Attribute) and private(node.attr)
+                  and isinstance(node.value, ast.Name) and node.value.id in imported]
     assert found == []

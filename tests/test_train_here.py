@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,96 @@ def test_the_committed_wasm_is_built_from_its_source(tmp_path):
 def test_the_page_computes_what_pytorch_computes(tmp_path, capsys):
     site = check_train.tiny_site(tmp_path)
     assert check_train.main([str(site), "--only", "data,exact"]) == 0, capsys.readouterr().out
+
+
+# --- sitecheck.train's checks: each a function, chosen by name (no browser needed) ---------------
+
+def test_every_check_is_one_function_reachable_by_name():
+    assert len(check_train.CHECKS) >= 20
+    for name, (kind, fn) in check_train.CHECKS.items():
+        assert kind in ("page", "browser", "panel") and callable(fn) and fn.__doc__, name
+        assert check_train.chosen(name) == [name]
+    # the groups the CI's default and the tests use cover every check, in the registry's order
+    groups = ["data", "exact", "run", "ui"]
+    assert check_train.chosen(",".join(groups)) == check_train.chosen(None) == list(check_train.CHECKS)
+    assert check_train.chosen("data,exact") == ["tokens", "smoothing", "one-cycle", "init", "exact"]
+    assert check_train.chosen("stop,labels") == ["labels", "stop"]
+    with pytest.raises(ValueError, match="no check or group named 'stpo'"):
+        check_train.chosen("stop,stpo")
+
+
+def test_the_help_lists_the_checks():
+    out = subprocess.run([sys.executable, "-m", "sitecheck.train", "--help"], capture_output=True,
+                         text=True, check=True, cwd=ROOT).stdout
+    assert "--only" in out and "form-range" in out.replace("\n", " ")
+    bad = subprocess.run([sys.executable, "-m", "sitecheck.train", "--only", "nope"], capture_output=True,
+                         text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "no check or group named 'nope'" in bad.stderr
+
+
+def test_the_page_side_functions_are_all_there():
+    used = set(re.findall(r'JS\["(\w+)"\]', (ROOT / "sitecheck" / "train.py").read_text()))
+    assert used and used <= set(check_train.JS)
+    for name, source in check_train.JS.items():
+        assert re.match(r"(async )?\(", source) and not source.endswith(";"), name
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to parse JavaScript")
+def test_the_page_side_functions_parse_as_javascript():
+    pieces = json.dumps(check_train.JS)
+    script = f"for (const [k, s] of Object.entries({pieces})) new Function('return (' + s + ')');"
+    subprocess.run(["node", "-e", script], check=True, capture_output=True)
+
+
+class FakePage:
+    """Stands in for a Playwright page: ``evaluate`` answers from ``answers`` (by the source's
+    name in ``check_train.JS`` or the source itself); every other call is recorded."""
+
+    def __init__(self, answers: dict):
+        self.answers = {check_train.JS.get(k, k): v for k, v in answers.items()}
+        self.calls: list[str] = []
+
+    first = property(lambda self: self)
+
+    def evaluate(self, source, arg=None):
+        self.calls.append(source)
+        return self.answers[source]
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.calls.append(name) or self
+
+
+class FakeBrowser:
+    def __init__(self, page: FakePage):
+        self.page = page
+
+    def new_page(self, **kwargs) -> FakePage:
+        return self.page
+
+
+@pytest.mark.parametrize("unlabelled", [[], ['<button id="x"></button>']])
+def test_a_panel_check_runs_by_name_on_each_width(unlabelled):
+    page = FakePage({"unlabelled": unlabelled})
+    visit = check_train.Visit(FakeBrowser(page), "http://127.0.0.1:1", Path("."))
+    problems = check_train.run_checks(visit, check_train.chosen("labels"))
+    if unlabelled:
+        assert problems == [f"{w}: controls without a label: {unlabelled}" for w, _ in check_train.WIDTHS]
+    else:
+        assert problems == []
+    assert page.calls.count(check_train.JS["unlabelled"]) == len(check_train.WIDTHS)
+    assert "click" not in page.calls  # no run was started: the label check needs none
+
+
+def test_the_form_range_check_first_makes_the_two_runs_it_counts():
+    last = {"status": "stopped", "steps": 9, "stepsAtStop": 9, "message": "", "perBatch": 0.1,
+            "stopSeconds": 0.1}
+    page = FakePage({"last_run": last, "() => window.rnnbookTrain.runs.at(-1).losses.length": 5,
+                     "() => window.rnnbookTrain.runs": [{}, {}]})
+    page.inner_text = lambda selector: "bptt must be an integer from 2 to 70"
+    visit = check_train.Visit(FakeBrowser(page), "http://127.0.0.1:1", Path("."))
+    assert check_train.run_checks(visit, ["form-range"]) == []
+    # per width: the long run, Stop, the short run, then the refused value
+    assert page.calls.count("click") == 4 * len(check_train.WIDTHS)
+    page.answers["() => window.rnnbookTrain.runs"] = [{}, {}, {}]
+    problems = check_train.run_checks(visit, ["form-range"])
+    assert problems == [f"{w}: a refused setting started a run" for w, _ in check_train.WIDTHS]

@@ -16,7 +16,7 @@
  * 64-unit layers and a 40-word vocabulary, so a batch is a few hundred small matrix products
  * (64 x 64 by 64 x 192) and gate functions. trainer.wasm does them with 128-bit SIMD in about
  * 40 kB, and its forward and backward passes are PyTorch's formulas written out, checked
- * against PyTorch in Chromium (scripts/check_train.py). TensorFlow.js with its wasm backend
+ * against PyTorch in Chromium (python -m sitecheck.train). TensorFlow.js with its wasm backend
  * would add over 1 MB (of the page's 2 MB budget) before any model, trains through a general
  * graph with a dispatch per small op, and its RNN layers are Keras's (other gate order and
  * initialisation), so matching PyTorch would mean rewriting the cells in its ops anyway;
@@ -167,7 +167,7 @@
     return false;
   }
 
-  /* The exactness check of scripts/check_train.py (see train-worker.js's check()). */
+  /* The exactness check of python -m sitecheck.train (see train-worker.js's check()). */
   function check(spec) {
     const bad = supported();
     if (bad) return Promise.reject(new Error(bad));
