@@ -6,6 +6,12 @@ the epochs, a model choice, and Train and Stop buttons. A run trains through the
 curves), and every run lands in a table, so settings can be compared. A second tab shows how
 ``bs`` and ``bptt`` cut the stream into batches. It needs a running kernel; the static site
 shows the precomputed sweep of :mod:`rnnbook.sweep` instead.
+
+The class only makes the widgets and connects them. What it shows and what it refuses are plain
+functions of their inputs, easy to read and to test on their own: ``check_settings`` (the
+starting values, at the door), ``loader_problems`` (settings the data cannot be batched with),
+``status_html`` (the coloured status line), ``recipe_html``, ``batches_html``,
+``runs_table_html`` (the table of runs) and the status messages.
 """
 
 from __future__ import annotations
@@ -82,7 +88,112 @@ class WidgetReporter(Reporter):
 
 _STYLE = {"description_width": "70px"}
 _RUN_COLUMNS = ("run", "model", "bptt", "hidden", "bs", "epochs", "seed", "accuracy", "time", "status")
+STATUS_COLOURS = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}
+"""The colour of the explorer's status line for each kind of message."""
 
+
+# --- the explorer's pure parts: the settings at the door, what it shows --------------------------
+
+def check_settings(data: HumanNumbers | None, device, model: str, bptt: int, hidden: int, bs: int,
+                   epochs: int, seed: int):
+    """Refuse (``ValueError`` or ``TypeError`` naming the setting) starting values the
+    :class:`Explorer`'s controls cannot hold; returns the device, resolved."""
+    if data is not None:
+        checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
+    device = checks.device("device", device)
+    checks.one_of("model", model, live_models(), what="a model whose window length is free:")
+    checks.integer("bptt", bptt, *BPTT_RANGE)
+    checks.integer("hidden", hidden, *HIDDEN_RANGE)
+    if hidden % 8:
+        raise ValueError(f"hidden must be a multiple of 8 (the slider's step), got {hidden!r}")
+    checks.one_of("bs", bs, BATCH_SIZES)
+    checks.integer("epochs", epochs, 1, 30)
+    checks.integer("seed", seed, 0, 10**6)
+    return device
+
+
+def loader_problems(data: HumanNumbers, bs: int, bptt: int) -> list[str]:
+    """Why ``bs`` and ``bptt`` cannot cut ``data``'s streams into batches (empty when they can):
+    the training stream in rows of ``bs``, the validation stream in ``VALID_ROWS`` rows."""
+    out = []
+    for name, stream, rows in (("training", data.train, bs), ("validation", data.valid, VALID_ROWS)):
+        try:
+            LMLoader(stream, bs=rows, bptt=bptt)
+        except ValueError as e:
+            out.append(f"{name} stream: {e}")
+    return out
+
+
+def status_html(text: str, kind: str = "info") -> str:
+    """The status line: ``text``, escaped, in the colour of ``kind`` (a key of
+    :data:`STATUS_COLOURS`), line breaks kept."""
+    return (f'<div class="rnnbook-status rnnbook-{kind}" style="color:{STATUS_COLOURS[kind]};'
+            f'white-space:pre-wrap">{html.escape(text)}</div>')
+
+
+def recipe_html(model: str) -> str:
+    """One line on ``model``'s recipe: its title, learning rate, weight decay and the book's
+    settings for it."""
+    r = get_recipe(model)
+    return (f"<small>{html.escape(r.title)}: peak learning rate {r.lr:g}, "
+            f"weight decay {r.wd:g}, one cycle; the book trains it for "
+            f"{r.epochs} epochs with bptt {r.bptt}, hidden {r.hidden}.</small>")
+
+
+def batches_html(data: HumanNumbers, bs: int, bptt: int) -> str:
+    """The first rows of the first batches ``bs`` and ``bptt`` cut from the validation stream
+    (:func:`~rnnbook.data.batch_text`), or why they cannot."""
+    try:
+        text = batch_text(data, bs, bptt)
+    except ValueError as e:
+        text = f"refused: {e}"
+    return f"<pre style='font-size:12px;line-height:1.3'>{html.escape(text)}</pre>"
+
+
+def runs_table_html(runs: list[dict]) -> str:
+    """The table of runs: one row per run (a dict with the keys of the columns, and ``error``
+    when it failed: the row's tooltip), newest first; text columns left, numbers right, every
+    cell escaped."""
+    # aligned the same in every front end: text columns left, numbers right
+    styles = [f' style="padding:2px 8px; text-align:{"left" if c in ("model", "status") else "right"}"'
+              for c in _RUN_COLUMNS]
+    head = "".join(f"<th{st}>{c}</th>" for st, c in zip(styles, _RUN_COLUMNS, strict=True))
+    body = []
+    for r in reversed(runs):
+        acc = "" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
+        cells = [r["run"], r["model"], r["bptt"], r["hidden"], r["bs"], r["epochs"], r["seed"], acc,
+                 f"{r['time']:.1f}s", r["status"]]
+        title = f' title="{html.escape(r["error"])}"' if "error" in r else ""
+        body.append(f"<tr{title}>" + "".join(f"<td{st}>{html.escape(str(c))}</td>"
+                                             for st, c in zip(styles, cells, strict=True)) + "</tr>")
+    if not body:
+        body = [f'<tr><td colspan="{len(_RUN_COLUMNS)}"><i>no runs yet</i></td></tr>']
+    return (f'<table class="rnnbook-runs" style="font-size:12px"><thead><tr>{head}</tr>'
+            f"</thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def training_message(s: dict) -> str:
+    """The status line while a run with the settings ``s`` trains."""
+    return (f"Training {s['model']} (bptt {s['bptt']}, hidden {s['hidden']}, "
+            f"bs {s['bs']}, {s['epochs']} epochs)...")
+
+
+def finished_message(history: History, epochs: int, seconds: float) -> tuple[str, str]:
+    """The status line (text and kind) after a run of ``epochs`` epochs: stopped or done."""
+    if history.stopped:
+        return f"Stopped after {len(history.rows)} complete epoch(s) of {epochs}.", "warn"
+    n = f"{epochs} epoch" + ("s" if epochs != 1 else "")
+    return (f"Done: accuracy {history.accuracy:.1%} after {n} "
+            f"in {seconds:.1f} s on {history.device}.", "ok")
+
+
+def failure_message(error: Exception) -> str:
+    """The status line after a run that raised ``error``: the error and where it was raised."""
+    last = traceback.extract_tb(error.__traceback__)[-1]
+    return f"The run failed: {type(error).__name__}: {error}\n(at {last.filename}:{last.lineno})"
+
+
+# --- the explorer: widgets, connected ------------------------------------------------------------
 
 class Explorer:
     """The live explorer: pick a model, ``bptt``, hidden size, batch size and epochs; train;
@@ -101,19 +212,8 @@ class Explorer:
 
     def __init__(self, data: HumanNumbers | None = None, device=None, model: str = "gru2",
                  bptt: int = 20, hidden: int = 64, bs: int = 64, epochs: int = 3, seed: int = 0):
-        if data is not None:
-            checks.instance("data", data, HumanNumbers, "a HumanNumbers or None")
-        device = checks.device("device", device)
-        checks.one_of("model", model, live_models(), what="a model whose window length is free:")
-        checks.integer("bptt", bptt, *BPTT_RANGE)
-        checks.integer("hidden", hidden, *HIDDEN_RANGE)
-        if hidden % 8:
-            raise ValueError(f"hidden must be a multiple of 8 (the slider's step), got {hidden!r}")
-        checks.one_of("bs", bs, BATCH_SIZES)
-        checks.integer("epochs", epochs, 1, 30)
-        checks.integer("seed", seed, 0, 10**6)
+        self.device = check_settings(data, device, model, bptt, hidden, bs, epochs, seed)
         self.data = data if data is not None else load_human_numbers()
-        self.device = device
         self.runs: list[dict] = []
         self.history: History | None = None
         self.histories: list[History] = []
@@ -122,9 +222,16 @@ class Explorer:
         self._thread: threading.Thread | None = None
         self._busy = False
         self._current: dict = {}
+        self._make_widgets(model, bptt, hidden, bs, epochs, seed)
+        self.train_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        for w in (self.model, self.bptt, self.hidden, self.bs, self.epochs, self.seed):
+            w.observe(self._changed, names="value")
+        self._changed()
+        self.table.value = runs_table_html(self.runs)
 
-        models = live_models()
-        self.model = widgets.Dropdown(options=[(f"{k}: {RECIPES[k].title}", k) for k in models],
+    def _make_widgets(self, model: str, bptt: int, hidden: int, bs: int, epochs: int, seed: int) -> None:
+        self.model = widgets.Dropdown(options=[(f"{k}: {RECIPES[k].title}", k) for k in live_models()],
                                       value=model, description="model", style=_STYLE,
                                       layout=widgets.Layout(width="330px"))
         self.bptt = widgets.IntSlider(value=bptt, min=BPTT_RANGE[0], max=BPTT_RANGE[1],
@@ -146,12 +253,6 @@ class Explorer:
         self.curves = widgets.Image(format="png", value=curves_png(None))
         self.table = widgets.HTML()
         self.batches = widgets.HTML()
-
-        self.train_button.on_click(lambda _: self.run())
-        self.stop_button.on_click(lambda _: self.stop())
-        for w in (self.model, self.bptt, self.hidden, self.bs, self.epochs, self.seed):
-            w.observe(self._changed, names="value")
-
         controls = widgets.VBox([
             widgets.HBox([self.model, self.bs, self.seed]),
             widgets.HBox([self.bptt, self.hidden, self.epochs]),
@@ -165,8 +266,6 @@ class Explorer:
                          "stream into batches (the first rows of x1, x2, x3):"),
             self.batches])
         self.widget = widgets.Tab(children=[train_tab, batches_tab], titles=("Train", "Batches"))
-        self._changed()
-        self._show_table()
 
     # --- display
     def _repr_mimebundle_(self, **kwargs):
@@ -180,15 +279,7 @@ class Explorer:
 
     def problems(self) -> list[str]:
         """Why the current settings cannot be trained (empty when they can)."""
-        s = self.settings()
-        out = []
-        for name, stream, bs in (("training", self.data.train, s["bs"]),
-                                 ("validation", self.data.valid, VALID_ROWS)):
-            try:
-                LMLoader(stream, bs=bs, bptt=s["bptt"])
-            except ValueError as e:
-                out.append(f"{name} stream: {e}")
-        return out
+        return loader_problems(self.data, self.bs.value, self.bptt.value)
 
     @property
     def running(self) -> bool:
@@ -197,21 +288,11 @@ class Explorer:
 
     def _say(self, text: str, kind: str = "info") -> None:
         self.message = text
-        color = {"info": "#333", "ok": "#1a7f37", "warn": "#9a6700", "error": "#cf222e"}[kind]
-        self.status.value = (f'<div class="rnnbook-status rnnbook-{kind}" style="color:{color};'
-                             f'white-space:pre-wrap">{html.escape(text)}</div>')
+        self.status.value = status_html(text, kind)
 
     def _changed(self, change=None) -> None:
-        r = get_recipe(self.model.value)
-        self.recipe_info.value = (f"<small>{html.escape(r.title)}: peak learning rate {r.lr:g}, "
-                                  f"weight decay {r.wd:g}, one cycle; the book trains it for "
-                                  f"{r.epochs} epochs with bptt {r.bptt}, hidden {r.hidden}.</small>")
-        s = self.settings()
-        try:
-            text = batch_text(self.data, s["bs"], s["bptt"])
-        except ValueError as e:
-            text = f"refused: {e}"
-        self.batches.value = f"<pre style='font-size:12px;line-height:1.3'>{html.escape(text)}</pre>"
+        self.recipe_info.value = recipe_html(self.model.value)
+        self.batches.value = batches_html(self.data, self.bs.value, self.bptt.value)
         if self._busy:
             return
         problems = self.problems()
@@ -238,8 +319,7 @@ class Explorer:
         self._stop.clear()
         self._busy = True
         self.train_button.disabled, self.stop_button.disabled = True, False
-        self._say(f"Training {settings['model']} (bptt {settings['bptt']}, hidden {settings['hidden']}, "
-                  f"bs {settings['bs']}, {settings['epochs']} epochs)...")
+        self._say(training_message(settings))
         if block:
             return self._run(settings)
         self._thread = threading.Thread(target=self._run, args=(settings,), daemon=True)
@@ -274,9 +354,9 @@ class Explorer:
         row = {"run": len(self.runs) + 1, **s, "accuracy": None, "time": 0.0, "status": "error"}
         try:
             self._draw(None)
-            reporter = WidgetReporter(self.progress, self._epoch_done)
             _, history = train(s["model"], seed=s["seed"], data=self.data, device=self.device,
-                               reporter=reporter, should_stop=self._stop.is_set,
+                               reporter=WidgetReporter(self.progress, self._epoch_done),
+                               should_stop=self._stop.is_set,
                                bptt=s["bptt"], hidden=s["hidden"], bs=s["bs"], epochs=s["epochs"])
             row["time"] = time.perf_counter() - start
             self.history = history
@@ -285,46 +365,19 @@ class Explorer:
             self.runs.append(row)
             self._draw(history)
             self.histories.append(history)
-            if history.stopped:
-                self._say(f"Stopped after {len(history.rows)} complete epoch(s) of {s['epochs']}.", "warn")
-            else:
-                epochs = f"{s['epochs']} epoch" + ("s" if s["epochs"] != 1 else "")
-                self._say(f"Done: accuracy {history.accuracy:.1%} after {epochs} "
-                          f"in {row['time']:.1f} s on {history.device}.", "ok")
+            self._say(*finished_message(history, s["epochs"], row["time"]))
         except Exception as e:  # shown in the widget; the explorer stays usable
             row["time"] = time.perf_counter() - start
             row["status"], row["error"] = "error", f"{type(e).__name__}: {e}"
             if row not in self.runs:
                 self.runs.append(row)
-            last = traceback.extract_tb(e.__traceback__)[-1]
-            self._say(f"The run failed: {row['error']}\n(at {last.filename}:{last.lineno})", "error")
+            self._say(failure_message(e), "error")
         finally:
-            self._show_table()
-            self._finish()
+            self.table.value = runs_table_html(self.runs)
+            self._busy = False
+            self.stop_button.disabled = True
+            self.train_button.disabled = bool(self.problems())
         return row
-
-    def _finish(self) -> None:
-        self._busy = False
-        self.stop_button.disabled = True
-        self.train_button.disabled = bool(self.problems())
-
-    def _show_table(self) -> None:
-        # aligned the same in every front end: text columns left, numbers right
-        styles = [f' style="padding:2px 8px; text-align:{"left" if c in ("model", "status") else "right"}"'
-                  for c in _RUN_COLUMNS]
-        head = "".join(f"<th{st}>{c}</th>" for st, c in zip(styles, _RUN_COLUMNS, strict=True))
-        body = []
-        for r in reversed(self.runs):
-            acc = "" if r["accuracy"] is None else f"{r['accuracy']:.3f}"
-            cells = [r["run"], r["model"], r["bptt"], r["hidden"], r["bs"], r["epochs"], r["seed"], acc,
-                     f"{r['time']:.1f}s", r["status"]]
-            title = f' title="{html.escape(r["error"])}"' if "error" in r else ""
-            body.append(f"<tr{title}>" + "".join(f"<td{st}>{html.escape(str(c))}</td>"
-                                                 for st, c in zip(styles, cells, strict=True)) + "</tr>")
-        if not body:
-            body = [f'<tr><td colspan="{len(_RUN_COLUMNS)}"><i>no runs yet</i></td></tr>']
-        self.table.value = (f'<table class="rnnbook-runs" style="font-size:12px"><thead><tr>{head}</tr>'
-                            f"</thead><tbody>{''.join(body)}</tbody></table>")
 
 
 def explorer(data: HumanNumbers | None = None, device=None, **settings) -> Explorer:

@@ -203,3 +203,70 @@ def test_sweep_trains_every_setting_with_experiments_train(data):
         sweep("gru2", bptts=(20, 500), hiddens=(8,), epochs=1, data=data)
     with pytest.raises(ValueError, match="increasing"):
         sweep("gru2", bptts=(20, 10), hiddens=(8,), epochs=1, data=data)
+
+
+# --- the explorer's pure parts --------------------------------------------------------------------
+
+def _row(run, **over):
+    row = {"run": run, "model": "gru2", "bptt": 20, "hidden": 64, "bs": 64, "epochs": 3, "seed": 0,
+           "accuracy": 0.81234, "time": 12.34, "status": "done"}
+    return {**row, **over}
+
+
+def _cells(tr: str) -> list[str]:
+    return re.findall(r"<td[^>]*>(.*?)</td>", tr)
+
+
+def test_runs_table_html_is_a_table_of_the_runs_newest_first():
+    from rnnbook.explorer import runs_table_html
+
+    empty = runs_table_html([])
+    assert empty.startswith('<table class="rnnbook-runs"') and empty.endswith("</table>")
+    assert re.findall(r"<th[^>]*>(\w+)</th>", empty) == [
+        "run", "model", "bptt", "hidden", "bs", "epochs", "seed", "accuracy", "time", "status"]
+    assert '<td colspan="10"><i>no runs yet</i></td>' in empty
+    runs = [_row(1), _row(2, bptt=40, accuracy=None, time=0.05, status="stopped"), _row(3, seed=7)]
+    table = runs_table_html(runs)
+    assert "no runs yet" not in table
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", table.split("<tbody>")[1])
+    assert [_cells(r)[0] for r in rows] == ["3", "2", "1"]  # newest first
+    assert _cells(rows[1]) == ["2", "gru2", "40", "64", "64", "3", "0", "", "0.1s", "stopped"]
+    assert _cells(rows[2])[7:9] == ["0.812", "12.3s"]
+    # text columns left, numbers right
+    assert re.search(r'<td style="[^"]*text-align:left">gru2</td>', rows[0])
+    assert re.search(r'<td style="[^"]*text-align:right">3</td>', rows[0])
+    assert runs == [_row(1), _row(2, bptt=40, accuracy=None, time=0.05, status="stopped"), _row(3, seed=7)]
+
+
+def test_runs_table_html_escapes_what_it_is_given():
+    from rnnbook.explorer import runs_table_html
+
+    run = _row(1, model="<b>x</b>&", status="error", error='RuntimeError: "<oops>" & more')
+    table = runs_table_html([run])
+    assert "<b>" not in table and "&lt;b&gt;x&lt;/b&gt;&amp;" in table
+    (tr,) = re.findall(r"<tr title=[^>]*>", table)
+    assert tr == '<tr title="RuntimeError: &quot;&lt;oops&gt;&quot; &amp; more">'
+    assert 'title=' not in runs_table_html([_row(1)])
+
+
+def test_the_status_line_is_coloured_by_kind_and_escaped():
+    from rnnbook.explorer import STATUS_COLOURS, status_html
+
+    for kind, colour in STATUS_COLOURS.items():
+        out = status_html("a < b\nnext", kind)
+        assert out == (f'<div class="rnnbook-status rnnbook-{kind}" style="color:{colour};'
+                       'white-space:pre-wrap">a &lt; b\nnext</div>')
+    assert len(set(STATUS_COLOURS.values())) == len(STATUS_COLOURS)
+    with pytest.raises(KeyError):
+        status_html("x", "loud")
+
+
+def test_check_settings_refuses_at_the_door(data):
+    from rnnbook.explorer import check_settings
+
+    ok = dict(model="gru2", bptt=20, hidden=64, bs=64, epochs=3, seed=0)
+    assert str(check_settings(data, "cpu", **ok)) == "cpu"
+    for name, value, message in [("hidden", 12, "multiple of 8"), ("bptt", 71, "bptt"),
+                                 ("model", "fc3", "model"), ("bs", 7, "bs")]:
+        with pytest.raises(ValueError, match=message):
+            check_settings(data, "cpu", **{**ok, name: value})
