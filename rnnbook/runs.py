@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import time
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,13 +72,41 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+def _code_hash(code: types.CodeType, digest) -> None:
+    digest.update(code.co_code + repr(code.co_names).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _code_hash(const, digest)
+        else:
+            digest.update(repr(const).encode())
+
+
+def outside_code(make: object) -> str:
+    """A hash of the code of a model class defined outside the package (in a chapter, say),
+    which :func:`source_hash` does not see: its methods and those of its bases outside
+    rnnbook and torch. Empty for the package's own classes."""
+    digest, seen = hashlib.sha256(), False
+    for klass in getattr(make, "__mro__", (make,)):
+        if getattr(klass, "__module__", "").split(".")[0] in ("rnnbook", "torch", "builtins"):
+            continue
+        for name, value in sorted(vars(klass).items()):
+            code = getattr(value, "__code__", None)
+            if isinstance(code, types.CodeType):
+                digest.update(name.encode())
+                _code_hash(code, digest)
+                seen = True
+    return digest.hexdigest()[:16] if seen else ""
+
+
 def settings(recipe: Recipe) -> dict:
-    """The recipe's settings as plain JSON values (the model class by its import path)."""
+    """The recipe's settings as plain JSON values (the model class by its import path, and
+    the hash of its code when a chapter defined it)."""
     out = {}
     for f in dataclasses.fields(recipe):
         value = getattr(recipe, f.name)
         if f.name == "make":
-            value = f"{value.__module__}.{value.__qualname__}"
+            code = outside_code(value)
+            value = f"{value.__module__}.{value.__qualname__}" + (f"@{code}" if code else "")
         out[f.name] = value
     return out
 

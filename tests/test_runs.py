@@ -58,6 +58,25 @@ def test_the_key_changes_with_the_code_and_the_settings(monkeypatch):
     assert runs.run_key(recipe, 0, device) != key
 
 
+def test_a_model_class_written_in_a_chapter_is_keyed_by_its_code():
+    from rnnbook.experiments import get_recipe
+    from rnnbook.models import StatefulRNN
+
+    def chapter_class(scale):  # the cell as a reader runs it, then edits and runs again
+        cell = ("class RNNNoBN(StatefulRNN):\n"
+                "    def forward(self, x):\n"
+                f"        return super().forward(x) * {scale}\n")
+        namespace = {"__name__": "__main__", "StatefulRNN": StatefulRNN}
+        exec(cell, namespace)
+        return namespace["RNNNoBN"]
+
+    recipe, device = get_recipe("rnn"), torch.device("cpu")
+    keys = [runs.run_key(recipe.with_(make=chapter_class(s)), 0, device) for s in (1, 1, 2)]
+    assert keys[0] == keys[1] != keys[2]  # the same code: one run; edited code: another
+    assert runs.settings(recipe)["make"] == "rnnbook.models.StatefulRNN"  # the package's own
+    assert runs.outside_code(StatefulRNN) == ""
+
+
 def test_a_stopped_run_or_other_data_is_not_cached(monkeypatch, tmp_path, data):
     from rnnbook.data import HumanNumbers
 
