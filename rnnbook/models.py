@@ -48,9 +48,9 @@ class FullyConnected3(nn.Module):
     """Reads three tokens and predicts the fourth: the same layers, written out three
     times.
 
-    Unlike fastai v1, whose loader stretched ``bptt=3`` windows to five tokens or more
-    (so the course's version read tokens 1-3 and was scored on token 6), this model sees
-    exactly three tokens and is scored on the token that follows them.
+    It is the course's ``Model0`` as of course-v3 commit 53aecad, which read three-token
+    windows and was scored on the token after them, as this model is (chapter "Three
+    words in, one word out").
     """
 
     predicts_last = True
@@ -79,7 +79,7 @@ class Loop3(nn.Module):
     """The same net as a loop: start from a zero hidden state, fold in one token per
     step.
 
-    It predicts the token after the last one it reads (see :class:`FullyConnected3`).
+    It predicts the token after the last one it reads: the course's ``Model1``.
     """
 
     predicts_last = True
