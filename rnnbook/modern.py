@@ -168,10 +168,12 @@ class MinLSTMLayer(MinLayer):
 class MinGRU(StatefulMixin, nn.Module):
     """A stateful language model of ``n_layers`` minGRU blocks.
 
-    Each block is a pre-norm residual block, as in the paper's language models and in
-    :class:`CausalTransformer`: ``x + cell(ln1(x))``, then ``x + mlp(ln2(x))`` (an MLP
-    of width ``2 * n_hidden``), so the two models differ mainly in how a position learns
-    about earlier ones: a minGRU cell here, attention there. Then the output layer.
+    Each block is a pre-norm residual block, as in :class:`CausalTransformer` (and, with
+    an RMSNorm and a wider cell, in the language model of minGRU-pytorch, the reference
+    implementation): ``x + cell(ln1(x))``, then ``x + mlp(ln2(x))`` (an MLP of width
+    ``2 * n_hidden``), so the two models differ mainly in how a position learns about
+    earlier ones: a minGRU cell here, attention there. Then the output layer. The
+    chapter's recipe stacks 3 blocks of width 52 (``benchmarks/tune_modern.py``).
 
     Training mode runs each cell's parallel scan over the window; evaluation mode runs
     the cells step by step (``parallel`` overrides that). The cells' last states are
