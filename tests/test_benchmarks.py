@@ -1,7 +1,6 @@
 """The trainer benchmark (benchmarks/bench_trainers.py) on a tiny setting: its JSON, and that its
 bare PyTorch loop really is the same training as rnnbook's learner. fastai is not needed."""
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_file
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_trainers.py"
 # One torch thread: on a small machine shared with other jobs, two threads can be ten times slower.
@@ -21,10 +21,7 @@ TINY = ["--epochs", "1", "--repeats", "1", "--hidden", "16", "--threads", "1", "
 def bench():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location("bench_trainers", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_trainers"] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
+    module = load_file(SCRIPT)
     yield module
     del sys.modules["bench_trainers"]
     torch.set_num_threads(threads)

@@ -1,7 +1,6 @@
 """The ablation of benchmarks/course_gap.py: its loader is the course's, its book setting is the
 package's trainer, and the stored table (book/_data/course_gap.json) is what the script makes."""
 
-import importlib.util
 import json
 import statistics
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "course_gap.py"
@@ -19,10 +19,7 @@ STORED = ROOT / "book" / "_data" / "course_gap.json"
 def gap():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    spec = importlib.util.spec_from_file_location("course_gap", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["course_gap"] = module
-    spec.loader.exec_module(module)
+    module = load_file(SCRIPT)
     yield module
     del sys.modules["course_gap"]
     torch.set_num_threads(threads)

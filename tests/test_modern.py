@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import load_file
 
 from rnnbook.experiments import RECIPES, build
 from rnnbook.modern import (
@@ -201,11 +202,7 @@ SWEEP = Path(__file__).resolve().parents[1] / "book" / "_data" / "modern_sweep.j
 
 def _tune_modern():
     """benchmarks/tune_modern.py as a module (the sweep of the chapter "RNNs today")."""
-    path = SWEEP.parents[2] / "benchmarks" / "tune_modern.py"
-    spec = importlib.util.spec_from_file_location("tune_modern", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(SWEEP.parents[2] / "benchmarks" / "tune_modern.py")
 
 
 def test_the_sweeps_block_model_is_the_recipes_model(data):
