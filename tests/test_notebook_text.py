@@ -132,3 +132,35 @@ def test_the_checks_find_the_tab_that_ate_tanh():
     assert len(lost) == 1 and "code cell 2 (id c)" in lost[0] and "line 1" in lost[0]
     assert lost_latex_commands('x = "\\\\frac" + r"\\nabla" + "a\\nb"') == []
     assert [line for line, _ in lost_latex_commands('%time f()\ns = "\\frac"')] == [2]
+
+
+def shown_code_too_wide(nb, width: int) -> list[str]:
+    """The lines wider than ``width`` in the code cells a page shows (all but those tagged
+    ``remove-cell`` or ``remove-input``): what ``sitecheck.a11y`` measures on the built page,
+    caught before a build."""
+    wide = []
+    for i, cell in enumerate(nb.cells):
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type != "code" or tags & {"remove-cell", "remove-input"}:
+            continue
+        wide += [f"cell {i} ({cell.get('id')}): {len(line)} columns: {line.strip()[:60]}"
+                 for line in cell.source.expandtabs(8).splitlines() if len(line) > width]
+    return wide
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_shown_code_fits_the_column(path):
+    from sitecheck.a11y import CODE_WIDTH
+
+    wide = shown_code_too_wide(nbformat.read(path, as_version=4), CODE_WIDTH)
+    assert not wide, f"{path.relative_to(ROOT)}: code wider than {CODE_WIDTH} columns:\n" + \
+        "\n".join(wide)
+
+
+def test_the_width_check_sees_shown_code_only():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1  # " + "y" * 90),
+                nbformat.v4.new_code_cell("x = 2  # " + "y" * 90, metadata={"tags": ["remove-cell"]}),
+                nbformat.v4.new_markdown_cell("z" * 120)]
+    wide = shown_code_too_wide(nb, 88)
+    assert len(wide) == 1 and wide[0].startswith("cell 0 ") and "99 columns" in wide[0], wide
