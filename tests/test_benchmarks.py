@@ -19,12 +19,9 @@ TINY = ["--epochs", "1", "--repeats", "1", "--hidden", "16", "--threads", "1", "
 
 @pytest.fixture(scope="module")
 def bench():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    module = load_file(SCRIPT)
+    module = load_file(SCRIPT)  # one torch thread: conftest's session-wide one_thread
     yield module
     del sys.modules["bench_trainers"]
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

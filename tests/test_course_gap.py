@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from conftest import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,12 +16,9 @@ STORED = ROOT / "book" / "_data" / "course_gap.json"
 
 @pytest.fixture(scope="module")
 def gap():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    module = load_file(SCRIPT)
+    module = load_file(SCRIPT)  # one torch thread: conftest's session-wide one_thread
     yield module
     del sys.modules["course_gap"]
-    torch.set_num_threads(threads)
 
 
 def test_loader_gives_the_notebooks_first_validation_batch(gap):
