@@ -55,6 +55,12 @@ __all__ = [
 ]
 
 COLUMNS = ("epoch", "train_loss", "valid_loss", "perplexity", "accuracy", "time")
+ADAM_BETAS = (0.9, 0.99)
+"""AdamW's betas in :meth:`Learner.fit_one_cycle` (fastai's; beta1 is then cycled)."""
+ADAM_EPS = 1e-5
+"""AdamW's eps in :meth:`Learner.fit_one_cycle`."""
+CYCLE_MOMENTUM = (0.95, 0.85)
+"""beta1 at the one cycle's ends and at its peak: 0.95 -> 0.85 -> 0.95."""
 
 
 def default_device() -> torch.device:
@@ -367,10 +373,11 @@ class Learner:
             clip = checks.positive_number("clip", clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         n_batches = len(self.train_dl)
-        opt = torch.optim.AdamW(param_groups(self.model, wd), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        opt = torch.optim.AdamW(param_groups(self.model, wd), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=lr, total_steps=epochs * n_batches, pct_start=pct_start,
-            div_factor=div, final_div_factor=final_div, base_momentum=0.85, max_momentum=0.95)
+            div_factor=div, final_div_factor=final_div,
+            max_momentum=CYCLE_MOMENTUM[0], base_momentum=CYCLE_MOMENTUM[1])
         reporter = reporter if reporter is not None else default_reporter()
         history = History(device=str(self.device), batches_per_epoch=n_batches, clip=clip)
         reporter.begin(epochs, n_batches)
