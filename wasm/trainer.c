@@ -22,14 +22,15 @@
  * shape: B rows of a batch, T steps, H hidden units, V tokens, G gates (1 rnn, 3 gru, 4 lstm).
  * Activations are time-major: row t*B + b of a (T, B, ...) buffer is step t of batch row b.
  *
- * Parameters live in one flat float array in PyTorch's named_parameters() order:
- *   i_h.weight (V,H); per layer l: rnn.weight_ih_l (G*H,H), rnn.weight_hh_l (G*H,H),
- *   rnn.bias_ih_l (G*H), rnn.bias_hh_l (G*H); h_o.weight (V,H), h_o.bias (V);
- *   bn.weight (H), bn.bias (H) if the model has batchnorm.
+ * Parameters live in one flat float array in PyTorch's named_parameters() order, the layout
+ * of facts.h, which `python -m rnnbook.facts` writes from the models themselves (as it writes
+ * the cells' numbers and batchnorm's constants).
  * Gradients, Adam's two moments and the weight-decay mask are flat arrays of the same layout.
  */
 #include <stddef.h>
 #include <stdint.h>
+
+#include "facts.h" /* CELL_*, CELL_GATES, BN_EPS, BN_MOMENTUM, the LAYOUT_* of the parameters */
 
 /* ------------------------------------------------------------------ memory */
 #ifdef __wasm__
@@ -224,10 +225,7 @@ static void colsum(const float *A, int M, int N, float *out, int acc) {
 }
 
 /* ------------------------------------------------------------------ the model */
-enum { CELL_RNN = 0, CELL_GRU = 1, CELL_LSTM = 2 };
 #define MAX_LAYERS 4
-#define BN_EPS 1e-5         /* nn.BatchNorm1d's eps and momentum */
-#define BN_MOMENTUM 0.1f
 
 /* The parameters by name: pointers into one flat array of the layout above (the values, the
  * gradients and the weight-decay mask each have one). */
@@ -685,21 +683,28 @@ static void model_backward(int B, int T) {
 }
 
 /* ------------------------------------------------------------------ setting up */
-/* Point p's tensors into `base`, a flat array of the layout above. */
-static void point_parameters(Params *p, float *base) {
-  const int H = model.H, V = model.V, GH = model.G * model.H;
-  float *next = base;
-  p->embedding = next; next += (size_t)V * H;
-  for (int l = 0; l < model.L; l++) {
-    p->w_ih[l] = next; next += (size_t)GH * H;
-    p->w_hh[l] = next; next += (size_t)GH * H;
-    p->b_ih[l] = next; next += GH;
-    p->b_hh[l] = next; next += GH;
-  }
-  p->out_w = next; next += (size_t)V * H;
-  p->out_b = next; next += V;
-  p->bn_w = model.bn ? next : 0;
-  p->bn_b = model.bn ? next + H : 0;
+/* Walk the parameters in the layout of facts.h (PyTorch's named_parameters() order), L
+ * layers of G gates: point p's tensors into `base` (if not 0) and set `mask` (if not 0) to 1
+ * where AdamW decays the weight. Returns the number of floats. */
+static size_t layout_parameters(Params *p, float *base, float *mask) {
+  const size_t V = model.V, H = model.H, G = model.G;
+  size_t n = 0;
+#define PLACE(tensor, rows, cols, decayed) {                                   \
+    const size_t size = (size_t)(rows) * (cols);                              \
+    if (base) tensor = base + n;                                              \
+    if (mask && (decayed)) for (size_t i = 0; i < size; i++) mask[n + i] = 1; \
+    n += size; }
+#define ONCE(field, rows, cols, decayed) PLACE(p->field, rows, cols, decayed)
+#define PER_LAYER(field, rows, cols, decayed) PLACE(p->field[l], rows, cols, decayed)
+  LAYOUT_HEAD(ONCE)
+  for (int l = 0; l < model.L; l++) { LAYOUT_LAYER(PER_LAYER) }
+  LAYOUT_TAIL(ONCE)
+  p->bn_w = p->bn_b = 0;
+  if (model.bn) { LAYOUT_BN(ONCE) }
+#undef PER_LAYER
+#undef ONCE
+#undef PLACE
+  return n;
 }
 
 /* n floats, doubles or ints from the arena; a failure is noted in out_of_memory */
@@ -716,7 +721,7 @@ static int *need_ints(size_t n) { return (int *)need_bytes(n * sizeof(int)); }
 /* The flat arrays (values, gradients, Adam's moments, the decay mask, all zero), the decay
  * mask's ones, and batchnorm's running statistics (mean 0, variance 1). */
 static void alloc_parameters(void) {
-  const int H = model.H, V = model.V, GH = model.G * H, n = model.n_params;
+  const int H = model.H, n = model.n_params;
   model.param_mem = need(n); model.grad_mem = need(n);
   model.adam_m = need(n); model.adam_v = need(n); model.decay_mask = need(n);
   model.running_mean = need(2 * (size_t)H); model.running_var = model.running_mean + H;
@@ -725,13 +730,10 @@ static void alloc_parameters(void) {
     model.param_mem[i] = 0; model.grad_mem[i] = 0; model.adam_m[i] = 0; model.adam_v[i] = 0;
     model.decay_mask[i] = 0;
   }
-  point_parameters(&model.params, model.param_mem);
-  point_parameters(&model.grads, model.grad_mem);
   Params mask;
-  point_parameters(&mask, model.decay_mask);
-  for (int i = 0; i < V * H; i++) mask.embedding[i] = mask.out_w[i] = 1;
-  for (int l = 0; l < model.L; l++)
-    for (size_t i = 0; i < (size_t)GH * H; i++) mask.w_ih[l][i] = mask.w_hh[l][i] = 1;
+  layout_parameters(&model.params, model.param_mem, 0);
+  layout_parameters(&model.grads, model.grad_mem, 0);
+  layout_parameters(&mask, 0, model.decay_mask);
   for (int i = 0; i < H; i++) { model.running_mean[i] = 0; model.running_var[i] = 1; }
 }
 
@@ -769,12 +771,15 @@ static void alloc_activations(void) {
  * a batchnorm before the output layer; batches of at most Bmax rows and Tmax tokens.
  * Returns 0, or 1 if the settings are out of range, 2 if memory ran out. */
 int EXPORT(init)(int cell, int L, int H, int V, int bn, int Bmax, int Tmax) {
-  if (cell < 0 || cell > 2 || L < 1 || L > MAX_LAYERS || H < 1 || V < 1 || Bmax < 1 || Tmax < 1)
+  static const int gates[] = CELL_GATES;
+  const int cells = (int)(sizeof gates / sizeof gates[0]);
+  if (cell < 0 || cell >= cells || L < 1 || L > MAX_LAYERS || H < 1 || V < 1 || Bmax < 1 || Tmax < 1)
     return 1;
   model.cell = cell; model.L = L; model.H = H; model.V = V; model.bn = bn;
-  model.G = cell == CELL_RNN ? 1 : cell == CELL_GRU ? 3 : 4;
+  model.G = gates[cell];
   model.Bmax = Bmax; model.Tmax = Tmax; model.state_B = 0;
-  model.n_params = 2 * V * H + V + L * 2 * model.G * H * (H + 1) + (bn ? 2 * H : 0);
+  Params count;
+  model.n_params = (int)layout_parameters(&count, 0, 0);
   out_of_memory = 0;
   alloc_parameters();
   alloc_activations();
