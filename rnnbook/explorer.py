@@ -26,20 +26,29 @@ import ipywidgets as widgets
 
 from . import checks
 from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
-from .experiments import RECIPES, get_recipe, train
+from .experiments import train
+from .facts import SETTINGS
 from .learner import History, Reporter
 from .plotting import curves_png
+from .recipes import RECIPES, get_recipe
 from .yardstick import VALID_ROWS
 
 __all__ = ["BPTT_RANGE", "HIDDEN_RANGE", "BATCH_SIZES", "live_models", "WidgetReporter", "Explorer",
            "explorer"]
 
-BPTT_RANGE = (2, 70)
-"""The bounds of the live explorer's ``bptt`` slider."""
-HIDDEN_RANGE = (8, 256)
+def _bounds(name: str) -> tuple:
+    return SETTINGS[name]["min"], SETTINGS[name]["max"]
+
+
+BPTT_RANGE = _bounds("bptt")
+"""The bounds of the live explorer's ``bptt`` slider (:data:`rnnbook.facts.SETTINGS`, the
+browser panel's too)."""
+HIDDEN_RANGE = _bounds("hidden")
 """The bounds of the live explorer's hidden-size slider (in steps of 8)."""
-BATCH_SIZES = (8, 16, 32, 64, 128, 256, 512)
-"""The batch sizes the live explorer offers."""
+BATCH_SIZES = tuple(2**k for k in range(12) if _bounds("bs")[0] <= 2**k <= _bounds("bs")[1])
+"""The batch sizes the live explorer offers: the powers of two in the settings' range."""
+EPOCHS_RANGE, SEED_RANGE = _bounds("epochs"), _bounds("seed")
+"""The bounds of the epochs slider and of the seed."""
 
 
 def live_models() -> list[str]:
@@ -107,8 +116,8 @@ def check_settings(data: HumanNumbers | None, device, model: str, bptt: int, hid
     if hidden % 8:
         raise ValueError(f"hidden must be a multiple of 8 (the slider's step), got {hidden!r}")
     checks.one_of("bs", bs, BATCH_SIZES)
-    checks.integer("epochs", epochs, 1, 30)
-    checks.integer("seed", seed, 0, 10**6)
+    checks.integer("epochs", epochs, *EPOCHS_RANGE)
+    checks.integer("seed", seed, *SEED_RANGE)
     return device
 
 
@@ -240,9 +249,10 @@ class Explorer:
                                         description="hidden", style=_STYLE, continuous_update=False)
         self.bs = widgets.Dropdown(options=list(BATCH_SIZES), value=bs, description="bs", style=_STYLE,
                                    layout=widgets.Layout(width="180px"))
-        self.epochs = widgets.IntSlider(value=epochs, min=1, max=30, description="epochs", style=_STYLE,
-                                        continuous_update=False)
-        self.seed = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed", style=_STYLE,
+        self.epochs = widgets.IntSlider(value=epochs, min=EPOCHS_RANGE[0], max=EPOCHS_RANGE[1],
+                                        description="epochs", style=_STYLE, continuous_update=False)
+        self.seed = widgets.BoundedIntText(value=seed, min=SEED_RANGE[0], max=SEED_RANGE[1],
+                                           description="seed", style=_STYLE,
                                            layout=widgets.Layout(width="180px"))
         self.train_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.stop_button = widgets.Button(description="Stop", button_style="warning", icon="stop",

@@ -4,8 +4,9 @@
 its sizes and the vocabulary to ``folder/gru2.bin`` and lists it in ``folder/index.json``; the
 chapters that train the models call it, into ``book/_static/playground/models/``, so the site
 carries them. ``book/_static/playground/playground.js`` reads these files and runs the models
-in the page. ``load_model`` rebuilds the PyTorch model from such a file and ``predict`` runs it
-the way the page does (one row, from a reset state), for the test that the two agree.
+in the page (with ``model.js`` and ``shared.js`` beside it). ``load_model`` rebuilds the
+PyTorch model from such a file and ``predict`` runs it the way the page does (one row, from a
+reset state), for the test that the two agree.
 ``playground(learn)`` shows the same view in a live kernel (Jupyter, Binder, Colab), for a
 model the reader just trained: an ``<iframe srcdoc=...>`` with the script and the weights
 inlined, so it needs no server and no extension and renders in JupyterLab.
@@ -43,18 +44,20 @@ from torch import nn
 from . import checks
 from .copy_gru import CopyGRU
 from .data import Vocab, load_human_numbers
-from .experiments import RECIPES
+from .facts import FORMAT, MAGIC, facts_js
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
 from .modern import CausalTransformer, MinGRU, MinLSTM
+from .recipes import RECIPES
 
 __all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
            "Playground"]
 
-MAGIC = b"RNNBPG01"
-FORMAT = 1
 STATIC = Path(__file__).resolve().parent.parent / "book" / "_static" / "playground"
 """The playground's script and style sheet in a source checkout; an installed wheel carries
 them as ``rnnbook.playground_static`` (see pyproject.toml)."""
+SCRIPTS = ("shared.js", "model.js", "playground.js")
+"""The playground's scripts in the order a page runs them, after ``../facts.js``, the facts
+that :func:`rnnbook.facts.facts_js` writes."""
 
 # class -> (recurrent cell, normalisation before the output layer)
 SUPPORTED: dict[type, tuple[str, str | None]] = {
@@ -308,7 +311,7 @@ class Playground:
 
     def document(self) -> str:
         """The iframe's whole HTML document: style sheet, script and weights inlined."""
-        js = _static_text("playground.js").replace("</", "<\\/")
+        js = "\n".join([facts_js()] + [_static_text(name) for name in SCRIPTS]).replace("</", "<\\/")
         css = _static_text("playground.css")
         models = json.dumps({self.key: base64.b64encode(self.data).decode()})
         attrs = f'data-models="{html.escape(self.key)}"'

@@ -2,9 +2,10 @@
 the reader's browser, on the book's website (introduced in the widgets chapter).
 
 ``train_panel()`` is the HTML of the panel: a ``<div class="rnnbook-train">`` that carries the
-recipes' settings (from :data:`~rnnbook.experiments.RECIPES`, so the page has no second copy
-of them) and the scripts ``book/_static/train/train-core.js`` and ``train.js``, which draw the
-panel and train in a Web Worker. In a live kernel the script is not served, and the panel says to use the live
+recipes' settings (from :data:`~rnnbook.recipes.RECIPES`, so the page has no second copy
+of them) and the scripts that draw the panel and train in a Web Worker (:data:`SCRIPTS`: the
+model facts of :mod:`rnnbook.facts`, the shared words, ``train-core.js``, ``train.js`` and
+``train-panel.js``). In a live kernel the script is not served, and the panel says to use the live
 explorer instead.
 
 What runs in the browser computes what this package computes: the same data streams and
@@ -33,15 +34,23 @@ import json
 from collections.abc import Sequence
 
 from . import checks
-from .experiments import RECIPES
+from .facts import BROWSER_MODELS
+from .recipes import RECIPES
 from .yardstick import VALID_ROWS
 
-__all__ = ["BROWSER_MODELS", "browser_recipes", "train_panel"]
-
-BROWSER_MODELS = ("rnn", "gru2", "lstm2")
-"""The models the browser trains: the book's ``nn.RNN``, 2-layer GRU and 2-layer LSTM."""
+__all__ = ["BROWSER_MODELS", "SCRIPTS", "browser_recipes", "train_panel"]
 
 SCRIPT = "../_static/train/train.js"
+SCRIPTS = ("../facts.js", "../playground/shared.js", "train-core.js", "train.js", "train-panel.js")
+"""The panel's scripts, relative to ``train.js``, in the order the page runs them."""
+
+
+def _beside(script: str, name: str) -> str:
+    """The URL of ``name`` (relative to the folder of ``script``'s URL), ``..`` resolved."""
+    folder = script.rpartition("/")[0]
+    while name.startswith("../") and folder and not folder.endswith(".."):
+        folder, name = folder.rpartition("/")[0], name[3:]
+    return f"{folder}/{name}" if folder else name
 
 
 def browser_recipes(models: Sequence[str] = BROWSER_MODELS) -> dict[str, dict]:
@@ -64,7 +73,7 @@ def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
     """The "Train in your browser" panel as notebook HTML, with ``model`` chosen first.
 
     ``script`` is the URL of ``train.js`` as the page sees it (the default suits the book's
-    chapters); ``train-core.js``, beside it, is loaded first.
+    chapters); the other :data:`SCRIPTS` are found from it.
     """
     from IPython.display import HTML
 
@@ -72,11 +81,10 @@ def train_panel(model: str = "gru2", models: Sequence[str] = BROWSER_MODELS,
     checks.one_of("model", model, recipes)
     script = checks.text("script", script, empty=False)
     data = html.escape(json.dumps(recipes, separators=(",", ":")), quote=True)
-    core = script.rsplit("/", 1)[0] + "/train-core.js" if "/" in script else "train-core.js"
+    tags = "".join(f'<script src="{html.escape(_beside(script, name))}"></script>\n'
+                   for name in SCRIPTS)
     return HTML(
         f'<div class="rnnbook-train" data-model="{html.escape(model)}" '
         f'data-rnnbook-recipes="{data}">\n'
         "<p>On the book's website this panel trains the models in your browser. In a "
-        "notebook, use the live explorer of the widgets chapter.</p>\n</div>\n"
-        f'<script src="{html.escape(core)}"></script>\n'
-        f'<script src="{html.escape(script)}"></script>')
+        "notebook, use the live explorer of the widgets chapter.</p>\n</div>\n" + tags.rstrip("\n"))

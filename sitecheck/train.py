@@ -47,6 +47,7 @@ listing the problems.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 import time
@@ -60,7 +61,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PAGE = "book/widgets.html"
 PLAYGROUND_PAGE = "book/playground.html"  # the panel is there too (not on the one-page site)
-MODELS = ("rnn", "gru2", "lstm2")
+FACTS = json.loads((Path(__file__).resolve().parents[1] / "book" / "_static" / "facts.json")
+                   .read_text(encoding="utf-8"))
+"""The model facts the page reads (``python -m rnnbook.facts`` writes them from the package)."""
+SETTINGS = FACTS["settings"]
+MODELS = tuple(FACTS["models"])
 LOSS_TOL, GRAD_TOL, WEIGHT_TOL, ACC_TOL = 1e-5, 1e-4, 1e-3, 0.01
 N_BATCHES, N_STEPS = 5, 5
 READY = "() => !!(window.rnnbookTrain && document.querySelector('.rnntr'))"
@@ -77,6 +82,7 @@ def tiny_site(folder: Path) -> Path:
     for name in ("train", "playground"):
         shutil.copytree(ROOT / "book" / "_static" / name, folder / "_static" / name,
                         ignore=shutil.ignore_patterns("models"))
+    shutil.copy(ROOT / "book" / "_static" / "facts.js", folder / "_static" / "facts.js")
     (folder / "book").mkdir(parents=True, exist_ok=True)
     (folder / PAGE).write_text(
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Train here</title>"
@@ -104,8 +110,8 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
     import copy
 
     from rnnbook.data import load_human_numbers
-    from rnnbook.experiments import get_recipe
     from rnnbook.learner import Learner, SilentReporter, loss_and_correct, set_seed
+    from rnnbook.recipes import get_recipe
     from rnnbook.yardstick import VALID_ROWS
 
     torch, F = _torch()
@@ -144,7 +150,7 @@ def exactness_case(key: str, seed: int = 0) -> tuple[dict, dict]:
     done = []
     learn.fit_one_cycle(recipe.epochs, recipe.lr, wd=recipe.wd, pct_start=recipe.pct_start,
                         reporter=SilentReporter(), should_stop=lambda: done.append(1) or len(done) >= N_STEPS)
-    spec = {"kind": {"rnn": "rnn", "gru2": "gru", "lstm2": "lstm"}[key], "H": recipe.hidden,
+    spec = {"kind": FACTS["models"][key]["cell"], "H": recipe.hidden,
             "weights": export_weights(start),
             "batches": [{"x": x.flatten().tolist(), "y": y.flatten().tolist(), "B": x.shape[0],
                          "T": x.shape[1]} for x, y in batches],
@@ -309,17 +315,18 @@ def check_smoothing(visit: Visit) -> list[str]:
 def check_one_cycle(visit: Visit) -> list[str]:
     """The page's one-cycle schedule (learning rate and beta1 at every step) is
     ``torch.optim.lr_scheduler.OneCycleLR``'s as ``Learner.fit_one_cycle`` sets it up."""
-    from rnnbook.experiments import get_recipe
-    from rnnbook.learner import param_groups
+    from rnnbook.learner import ADAM_BETAS, ADAM_EPS, CYCLE_MOMENTUM, param_groups
+    from rnnbook.recipes import get_recipe
 
     torch, _ = _torch()
-    worst = 0.0
+    worst, opt_facts = 0.0, FACTS["optimizer"]
     for total, lr, pct in ((100, 1e-2, 0.25), (37, 3e-3, 0.1)):
         model = get_recipe("gru2").make(40, 8)
-        opt = torch.optim.AdamW(param_groups(model, 0.01), lr=lr, betas=(0.9, 0.99), eps=1e-5)
+        opt = torch.optim.AdamW(param_groups(model, 0.01), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)
         sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=lr, total_steps=total, pct_start=pct, div_factor=25.0,
-            final_div_factor=1e5, base_momentum=0.85, max_momentum=0.95)
+            opt, max_lr=lr, total_steps=total, pct_start=pct, div_factor=opt_facts["div"],
+            final_div_factor=opt_facts["final_div"], max_momentum=CYCLE_MOMENTUM[0],
+            base_momentum=CYCLE_MOMENTUM[1])
         ref = []
         for _ in range(total):
             g = opt.param_groups[0]
@@ -327,7 +334,7 @@ def check_one_cycle(visit: Visit) -> list[str]:
             opt.step()
             sched.step()
         got = visit.page.evaluate("([t, lr, p]) => [...Array(t).keys()].map(s => "
-                                  "window.rnnbookTrainCore.oneCycle(s, t, lr, p, 25, 1e5))", [total, lr, pct])
+                                  "window.rnnbookTrainCore.oneCycle(s, t, lr, p))", [total, lr, pct])
         for (a, b), (c, e) in zip(got, ref, strict=True):
             worst = max(worst, abs(a - c) / c, abs(b - e))
     print(f"mirrors: one-cycle lr and beta1: relative difference {worst:.0e}")
@@ -386,8 +393,9 @@ def check_exact(visit: Visit) -> list[str]:
 
 def whole_run(page, seed: int = 0, epochs: int = 3) -> tuple[list[str], dict]:
     """gru2 for ``epochs`` epochs in the page and in PyTorch from the same initial weights."""
-    from rnnbook.experiments import build, get_recipe
+    from rnnbook.experiments import build
     from rnnbook.learner import SilentReporter
+    from rnnbook.recipes import get_recipe
 
     torch, _ = _torch()
     torch.set_num_threads(1)
@@ -432,8 +440,10 @@ def _table(rows: list[dict]) -> str:
 
 # --- the entry point and the page's weight -------------------------------------------------------
 
-PANEL_FILES = ("_static/train/train.js", "_static/train/train.css", "_static/train/train-worker.js",
+PANEL_FILES = ("_static/facts.js", "_static/train/train.js", "_static/train/train-panel.js",
+               "_static/train/train.css", "_static/train/train-worker.js",
                "_static/train/train-core.js", "_static/train/trainer.wasm",
+               "_static/playground/shared.js", "_static/playground/model.js",
                "_static/playground/playground.js")
 BUDGET = 2_000_000  # bytes the panel may add to a page
 
@@ -464,7 +474,8 @@ def check_settings_refused(visit: Visit) -> list[str]:
     """``window.rnnbookTrain.train`` rejects each out-of-range setting with an Error naming the
     setting and its range (or its choices)."""
     problems = []
-    bad = {"bptt": 1, "hidden": 129, "bs": 0, "epochs": 0.5, "lr": -1, "seed": -1, "model": "fc3"}
+    bad = {"bptt": 1, "hidden": SETTINGS["hidden"]["max"] + 1, "bs": 0, "epochs": 0.5, "lr": -1,
+           "seed": -1, "model": "fc3"}
     for key, value in bad.items():
         msg = visit.page.evaluate(JS["refusal"], {key: value})
         if key not in msg or ("to" not in msg and "one of" not in msg) or msg.startswith("not an Error"):
@@ -477,7 +488,8 @@ def check_worker_refuses(visit: Visit) -> list[str]:
     """The worker refuses an out-of-range setting too, with a message (not a crash)."""
     msg = visit.page.evaluate(JS["worker_hidden_500"])
     print(f"the worker, asked for hidden 500: {msg}")
-    if not msg.startswith("error: hidden must be an integer from 8 to 128"):
+    r = SETTINGS["hidden"]
+    if not msg.startswith(f"error: hidden must be an integer from {r['min']} to {r['max']}"):
         return [f"the worker's answer to hidden 500 is {msg!r}"]
     return []
 
@@ -714,12 +726,13 @@ def check_overflow(tour: PanelTour) -> list[str]:
 def check_form_range(tour: PanelTour) -> list[str]:
     """The form refuses a value out of range, with the setting and its range, and starts no run."""
     tour.two_runs()
-    tour.page.fill(".rnntr input[id$='-bptt']", "71")
+    tour.page.fill(".rnntr input[id$='-bptt']", str(SETTINGS["bptt"]["max"] + 1))
     tour.page.click(".rnntr button[type=submit]")
     msg = tour.page.inner_text(".rnntr-msg")
     problems = []
-    if "bptt" not in msg or "2 to 70" not in msg:
-        problems.append(f"the form's message for bptt 71 is {msg!r}")
+    r = SETTINGS["bptt"]
+    if "bptt" not in msg or f"{r['min']} to {r['max']}" not in msg:
+        problems.append(f"the form's message for bptt {r['max'] + 1} is {msg!r}")
     if len(tour.page.evaluate("() => window.rnnbookTrain.runs")) != 2:
         problems.append("a refused setting started a run")
     return problems

@@ -10,7 +10,7 @@ import torch
 from rnnbook.copy_gru import CopyGRU
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
 from rnnbook.modern import CausalTransformer, MinGRU, MinLSTM
-from rnnbook.playground import STATIC, encode, export_model, load_model, playground, predict
+from rnnbook.playground import SCRIPTS, STATIC, encode, export_model, load_model, playground, predict
 
 WORDS = ("eight thousand one hundred twelve , eight thousand one hundred thirteen , "
          "eight thousand one hundred fourteen , eight thousand one hundred fifteen ,").split()
@@ -137,7 +137,8 @@ def run_js(inline: dict, body: str):
     JavaScript ``body`` (an async function's body that returns a JSON-able value)."""
     models = {k: base64.b64encode(v).decode() for k, v in inline.items()}
     script = (f"globalThis.rnnbookPlaygroundModels = {json.dumps(models)};\n"
-              + (STATIC / "playground.js").read_text()
+              + (STATIC.parent / "facts.js").read_text()
+              + "".join((STATIC / name).read_text() for name in SCRIPTS)
               + f"\n(async () => {{ {body} }})().then(r => process.stdout.write(JSON.stringify(r)));")
     # on standard input: an argument is limited to 128 kB
     out = subprocess.run(["node", "-"], input=script, capture_output=True, text=True, timeout=60,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnbook.experiments import RECIPES
+from rnnbook.recipes import RECIPES
 from rnnbook.train_here import BROWSER_MODELS, browser_recipes, train_panel
 from rnnbook.yardstick import VALID_ROWS
 from sitecheck import browser
@@ -28,8 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_panel_carries_the_recipes_of_the_package():
     html = train_panel("lstm2").data
     assert 'class="rnnbook-train"' in html and 'data-model="lstm2"' in html
-    assert ('<script src="../_static/train/train-core.js"></script>\n'
-            '<script src="../_static/train/train.js"></script>') in html
+    assert html.endswith('<script src="../_static/facts.js"></script>\n'
+                         '<script src="../_static/playground/shared.js"></script>\n'
+                         '<script src="../_static/train/train-core.js"></script>\n'
+                         '<script src="../_static/train/train.js"></script>\n'
+                         '<script src="../_static/train/train-panel.js"></script>')
     data = re.search(r'data-rnnbook-recipes="([^"]*)"', html).group(1)
     recipes = json.loads(data.replace("&quot;", '"'))
     assert list(recipes) == list(BROWSER_MODELS)

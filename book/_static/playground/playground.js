@@ -1,11 +1,12 @@
 /* rnnbook playground: the book's trained models, run in the page.
  *
- * A plain script, no library: it reads a model file written by rnnbook.playground.export_model
- * (a JSON header and float32 weights; see that module's docstring for the format and for why
- * no inference library is used), runs the forward pass of the book's recurrent models (nn.RNN,
- * GRU and LSTM layers, batchnorm, the copy head of CopyGRU, minGRU and minLSTM layers) and of
- * its small causal transformer in double precision, and draws the view into every
- * <div class="rnnbook-playground"> on the page.
+ * A plain script, no library. The page's side: it finds the model files written by
+ * rnnbook.playground.export_model (models/index.json, or inlined by rnnbook.playground's live
+ * view, or handed over by the trainer with addModel), runs them with model.js (the forward
+ * pass, in double precision; see rnnbook.playground's docstring for the format and for why no
+ * inference library is used), and draws the view into every <div class="rnnbook-playground">
+ * on the page. A chapter loads this script only: it loads ../facts.js, shared.js and
+ * model.js, beside it, unless the page has them already.
  *
  * Stable entry points: await window.rnnbookPlayground.run(modelKey, text) returns
  * {tokens, predictions, top, hidden}; await window.rnnbookPlayground.generate(modelKey, prompt,
@@ -19,47 +20,42 @@
  */
 (function (root) {
   "use strict";
-
-  const MAX_TOKENS = 2000; // longer texts are refused
   const TOP_K = 3;
-  const EXPLAIN_BACK = 60; // the explanation replaces each of the last 60 words
-  const UNK = "xxunk";
-  const MAGIC = "RNNBPG01";
   const doc = typeof document !== "undefined" ? document : null;
   const scriptUrl = doc && doc.currentScript && doc.currentScript.src ? doc.currentScript.src : null;
   const MODEL_BASE = scriptUrl ? new URL("models/", scriptUrl).href : null;
 
-  // ------------------------------------------------------------------ words and examples
-  const ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-    "nineteen"];
-  const TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"];
-
-  function numberWords(n) {
-    const words = [];
-    const th = Math.floor(n / 1000), hu = Math.floor((n % 1000) / 100);
-    let below = n % 100;
-    if (th) words.push(ONES[th], "thousand");
-    if (hu) words.push(ONES[hu], "hundred");
-    if (below >= 20) { words.push(TENS[Math.floor(below / 10)]); below %= 10; }
-    if (below) words.push(ONES[below]);
-    return words.join(" ");
+  // ------------------------------------------------------------------ the scripts it needs
+  let M = null, S = null; // model.js and shared.js, once loaded
+  function loadScript(url) {
+    return new Promise((resolve, reject) => {
+      const s = doc.createElement("script");
+      s.src = url; s.async = false; // run in the order added
+      s.onload = resolve;
+      s.onerror = () => reject(new Error("could not load " + url));
+      doc.head.appendChild(s);
+    });
   }
+  const NEEDS = [["rnnbookFacts", "../facts.js"], ["rnnbookShared", "shared.js"], ["rnnbookPlaygroundModel", "model.js"]];
+  const missing = NEEDS.filter(([name]) => !root[name]);
+  /* Resolves once model.js and shared.js (and the facts they read) are there. */
+  const ready = (missing.length && !(doc && scriptUrl) ? Promise.reject(new Error("the playground's scripts are missing"))
+    : Promise.all(missing.map(([, file]) => loadScript(new URL(file, scriptUrl).href)))
+  ).then(() => { M = root.rnnbookPlaygroundModel; S = root.rnnbookShared; });
 
-  function counting(numbers) { return numbers.map(numberWords).join(" , ") + " ,"; }
+  // ------------------------------------------------------------------ examples
+  const counting = (numbers) => numbers.map(S.numberWords).join(" , ") + " ,";
   function range(a, b) { const out = []; for (let i = a; i <= b; i++) out.push(i); return out; }
 
-  const EXAMPLES = {
+  /* The example texts, by key (made once the words are loaded). */
+  let EXAMPLES = null;
+  const examples = () => EXAMPLES || (EXAMPLES = {
     count: { label: "Counting on", text: counting(range(8112, 8119)) },
     nine: { label: "Into nine thousand", text: counting(range(8996, 9003)) },
     mid: { label: "Starting mid-number", text: "hundred twelve , " + counting(range(8113, 8117)) },
     skip: { label: "A count that skips", text: counting([8101, 8102, 8103, 8105, 8106, 8107, 8108]) },
     long: { label: "8101 to 8160", text: counting(range(8101, 8160)) },
-  };
-
-  function tokenize(text) {
-    return String(text).toLowerCase().replace(/,/g, " , ").split(/\s+/).filter(Boolean);
-  }
+  });
 
   // ------------------------------------------------------------------ model files
   function fromBase64(s) {
@@ -67,85 +63,6 @@
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out.buffer;
-  }
-
-  function parseModel(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let magic = "";
-    for (let i = 0; i < 8 && i < bytes.length; i++) magic += String.fromCharCode(bytes[i]);
-    if (magic !== MAGIC) throw new Error("not a playground model file");
-    const n = new DataView(buffer).getUint32(8, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + n)));
-    const start = 12 + n;
-    const all = new Float32Array(buffer, start, (buffer.byteLength - start) >> 2);
-    const W = {};
-    for (const t of header.tensors) {
-      const size = t.shape.reduce((a, b) => a * b, 1);
-      W[t.name] = all.subarray(t.offset, t.offset + size);
-    }
-    for (const [alias, name] of Object.entries(header.aliases || {})) W[alias] = W[name];
-    return prepare(header, W);
-  }
-
-  function need(W, name) {
-    if (!W[name]) throw new Error("the model file lacks " + name);
-    return W[name];
-  }
-
-  function linear(w, b, x, inDim, outDim, out) {
-    // out = w x + b, w is (outDim, inDim) row-major
-    for (let o = 0; o < outDim; o++) {
-      let s = b ? b[o] : 0;
-      const row = o * inDim;
-      for (let i = 0; i < inDim; i++) s += w[row + i] * x[i];
-      out[o] = s;
-    }
-    return out;
-  }
-
-  function prepare(header, W) {
-    const a = header.arch, H = a.n_hidden, V = a.vocab_size;
-    const gates = { rnn: 1, gru: 3, lstm: 4, mingru: 0, minlstm: 0, transformer: 0 }[a.cell];
-    if (gates === undefined) throw new Error("unknown recurrent cell " + a.cell);
-    const emb = need(W, "i_h.weight"), E = emb.length / V;
-    const m = { header, arch: a, H, V, E, emb, gates, vocab: header.vocab, layers: [] };
-    m.stoi = new Map(header.vocab.map((w, i) => [w, i]));
-    m.ho = { w: need(W, "h_o.weight"), b: need(W, "h_o.bias") };
-    if (a.cell === "transformer") return prepareTransformer(m, W);
-    m.min = a.cell === "mingru" || a.cell === "minlstm";
-    for (let l = 0; l < a.n_layers && m.min; l++) m.layers.push(prepareMin(m, W, l));
-    for (let l = 0; l < a.n_layers && !m.min; l++) {
-      m.layers.push({
-        wih: need(W, "rnn.weight_ih_l" + l), whh: need(W, "rnn.weight_hh_l" + l),
-        bih: need(W, "rnn.bias_ih_l" + l), bhh: need(W, "rnn.bias_hh_l" + l), inDim: l ? H : E,
-      });
-    }
-    if (a.norm === "bn") {
-      const mean = need(W, "bn.running_mean"), v = need(W, "bn.running_var");
-      const w = need(W, "bn.weight"), b = need(W, "bn.bias");
-      m.bnScale = new Float64Array(H); m.bnShift = new Float64Array(H);
-      for (let i = 0; i < H; i++) {
-        m.bnScale[i] = w[i] / Math.sqrt(v[i] + a.bn_eps);
-        m.bnShift[i] = b[i] - mean[i] * m.bnScale[i];
-      }
-    }
-    if (a.copy) {
-      const dk = a.copy.d_key;
-      m.copy = {
-        mem: a.copy.mem_len, dk, dist: need(W, "dist_bias"), sink: need(W, "sink")[0],
-        gw: need(W, "gate.weight"), gb: need(W, "gate.bias")[0],
-        chw: need(W, "c_h.weight"), chb: need(W, "c_h.bias"), proj: {},
-      };
-      // the query and key blocks of every vocabulary word (a block only sees one token)
-      for (const name of ["q.0", "q.1", "k.0", "k.1"]) {
-        const w = need(W, name + ".weight"), b = need(W, name + ".bias");
-        const table = [];
-        for (let v = 0; v < V; v++) table.push(linear(w, b, emb.subarray(v * E, (v + 1) * E), E, dk, new Float64Array(dk)));
-        table.none = Float64Array.from(b); // the block of "no token before" (zeros in)
-        m.copy.proj[name] = table;
-      }
-    }
-    return m;
   }
 
   const cache = new Map();
@@ -161,7 +78,7 @@
   /* Offer a model file given as an ArrayBuffer (the format above) in every playground on the
    * page; returns its key. */
   function addModel(buffer) {
-    const m = parseModel(buffer), h = m.header;
+    const m = M.parseModel(buffer), h = m.header;
     added.set(h.key, { entry: { key: h.key, title: h.title, file: null, accuracy: h.accuracy, seed: h.seed }, model: m });
     cache.delete(h.key);
     mounted.forEach((f) => f());
@@ -196,7 +113,7 @@
 
   const parsedInline = new Map();
   function loadModelSync(key) {
-    if (!parsedInline.has(key)) parsedInline.set(key, parseModel(fromBase64(inlineModels()[key])));
+    if (!parsedInline.has(key)) parsedInline.set(key, M.parseModel(fromBase64(inlineModels()[key])));
     return parsedInline.get(key);
   }
 
@@ -219,320 +136,21 @@
       }).then((r) => {
         if (!r.ok) throw new Error("could not load model " + key + " (" + r.status + ")");
         return r.arrayBuffer();
-      }).then(parseModel);
+      }).then(M.parseModel);
     }
     cache.set(key, p);
     p.catch(() => cache.delete(key));
     return p;
   }
 
-  // ------------------------------------------------------------------ the forward pass
-  const sigmoid = (x) => 1 / (1 + Math.exp(-x));
 
-  function zeroState(m) {
-    return m.layers.map(() => ({ h: new Float64Array(m.H), c: m.arch.cell === "lstm" ? new Float64Array(m.H) : null }));
-  }
-
-  function cellStep(m, L, x, st) {
-    const H = m.H, G = m.gates * H;
-    const gi = linear(L.wih, L.bih, x, L.inDim, G, new Float64Array(G));
-    const gh = linear(L.whh, L.bhh, st.h, H, G, new Float64Array(G));
-    const h = new Float64Array(H);
-    if (m.arch.cell === "rnn") {
-      for (let i = 0; i < H; i++) h[i] = Math.tanh(gi[i] + gh[i]);
-      return { h, c: null };
-    }
-    if (m.arch.cell === "gru") { // gates r, z, n (PyTorch's order)
-      for (let i = 0; i < H; i++) {
-        const r = sigmoid(gi[i] + gh[i]), z = sigmoid(gi[H + i] + gh[H + i]);
-        const n = Math.tanh(gi[2 * H + i] + r * gh[2 * H + i]);
-        h[i] = (1 - z) * n + z * st.h[i];
-      }
-      return { h, c: null };
-    }
-    const c = new Float64Array(H); // LSTM gates i, f, g, o
-    for (let i = 0; i < H; i++) {
-      const ig = sigmoid(gi[i] + gh[i]), fg = sigmoid(gi[H + i] + gh[H + i]);
-      const g = Math.tanh(gi[2 * H + i] + gh[2 * H + i]), og = sigmoid(gi[3 * H + i] + gh[3 * H + i]);
-      c[i] = fg * st.c[i] + ig * g;
-      h[i] = og * Math.tanh(c[i]);
-    }
-    return { h, c };
-  }
-
-  function step(m, id, state) {
-    if (m.min) return minBlocks(m, id, state);
-    let x = m.emb.subarray(id * m.E, (id + 1) * m.E);
-    const next = [];
-    for (let l = 0; l < m.layers.length; l++) {
-      const st = cellStep(m, m.layers[l], x, state[l]);
-      next.push(st);
-      x = st.h;
-    }
-    return next;
-  }
-
-  function softmaxInPlace(v) {
-    let mx = -Infinity;
-    for (const x of v) mx = Math.max(mx, x);
-    let s = 0;
-    for (let i = 0; i < v.length; i++) { v[i] = Math.exp(v[i] - mx); s += v[i]; }
-    for (let i = 0; i < v.length; i++) v[i] /= s;
-    return v;
-  }
-
-  // The next-word probabilities at position t, from the top layer's output res there.
-  function readout(m, ids, t, res) {
-    const H = m.H, V = m.V;
-    if (!m.copy) {
-      let y = res;
-      if (m.bnScale) { y = new Float64Array(H); for (let i = 0; i < H; i++) y[i] = res[i] * m.bnScale[i] + m.bnShift[i]; }
-      return { probs: softmaxInPlace(linear(m.ho.w, m.ho.b, y, H, V, new Float64Array(V))), attn: null, gate: null };
-    }
-    const c = m.copy, dk = c.dk, P = c.proj, scale = 1 / Math.sqrt(2 * dk);
-    const q0 = P["q.0"][ids[t]], q1 = t > 0 ? P["q.1"][ids[t - 1]] : P["q.1"].none;
-    const lo = Math.max(0, t - c.mem), n = t - lo;
-    const scores = new Float64Array(n);
-    let mx = c.sink;
-    for (let s = lo; s < t; s++) {
-      const k0 = P["k.0"][ids[s]], k1 = s > 0 ? P["k.1"][ids[s - 1]] : P["k.1"].none;
-      let d = 0;
-      for (let i = 0; i < dk; i++) d += q0[i] * k0[i] + q1[i] * k1[i];
-      const sc = d * scale + c.dist[t - s];
-      scores[s - lo] = sc;
-      mx = Math.max(mx, sc);
-    }
-    let z = Math.exp(c.sink - mx);
-    for (let j = 0; j < n; j++) { scores[j] = Math.exp(scores[j] - mx); z += scores[j]; }
-    const attn = new Float64Array(t); // attn[s]: weight on the token that followed s
-    let mass = 0;
-    const copy = new Float64Array(V);
-    for (let s = lo; s < t; s++) {
-      const w = scores[s - lo] / z;
-      attn[s] = w; mass += w;
-      copy[ids[s + 1]] += w;
-    }
-    const denom = Math.max(mass, 1e-8);
-    const copied = new Float64Array(m.E);
-    for (let v = 0; v < V; v++) {
-      copy[v] /= denom;
-      if (copy[v] !== 0) for (let i = 0; i < m.E; i++) copied[i] += copy[v] * m.emb[v * m.E + i];
-    }
-    const e = m.emb.subarray(ids[t] * m.E, (ids[t] + 1) * m.E);
-    let g = c.gb;
-    for (let i = 0; i < H; i++) g += c.gw[i] * res[i];
-    for (let i = 0; i < m.E; i++) g += c.gw[H + i] * e[i] + c.gw[H + m.E + i] * copied[i];
-    g = sigmoid(g) * mass;
-    const ch = linear(c.chw, c.chb, copied, m.E, H, new Float64Array(H));
-    for (let i = 0; i < H; i++) ch[i] += res[i];
-    const gen = softmaxInPlace(linear(m.ho.w, m.ho.b, ch, H, V, new Float64Array(V)));
-    const probs = new Float64Array(V);
-    let sum = 0;
-    for (let v = 0; v < V; v++) { probs[v] = Math.max(g * copy[v] + (1 - g) * gen[v], 1e-8); sum += probs[v]; }
-    for (let v = 0; v < V; v++) probs[v] /= sum;
-    return { probs, attn, gate: g };
-  }
-
-  function forward(m, ids) {
-    if (m.blocks) return transformerForward(m, ids);
-    let state = zeroState(m);
-    const states = [], probs = [], hidden = [], attn = [], gate = [];
-    for (let t = 0; t < ids.length; t++) {
-      state = step(m, ids[t], state);
-      states.push(state);
-      const res = state[state.length - 1].h;
-      const r = readout(m, ids, t, state.out || res); // a min model's output reads its blocks'
-      probs.push(r.probs); hidden.push(res); attn.push(r.attn); gate.push(r.gate);
-    }
-    return { states, probs, hidden, attn, gate };
-  }
-
-  // ------------------------------------------------------------------ minGRU and minLSTM
-  // rnnbook.modern.MinGRULayer and MinLSTMLayer, run step by step as in evaluation mode: the
-  // gates read the input alone, h = a * h + b with a and b from x.
-  const softplus = (v) => (v > 20 ? v : Math.log1p(Math.exp(v))); // PyTorch's threshold
-  const gPos = (v) => (v >= 0 ? v + 0.5 : sigmoid(v)); // modern.g: keeps h positive
-
-  // A block (rnnbook.modern.Block): x + cell(ln1(x)), then x + mlp(ln2(x)).
-  function prepareMin(m, W, l) {
-    const p = "blocks." + l + ".", L = blockWeights(W, p);
-    L.inDim = m.H;
-    for (const name of m.arch.cell === "mingru" ? ["z", "h"] : ["f", "i", "h"]) {
-      L[name] = { w: need(W, p + "mixer.lin_" + name + ".weight"), b: need(W, p + "mixer.lin_" + name + ".bias") };
-    }
-    return L;
-  }
-
-  function minBlocks(m, id, state) {
-    let x = Float64Array.from(m.emb.subarray(id * m.E, (id + 1) * m.E));
-    const next = [];
-    for (let l = 0; l < m.layers.length; l++) {
-      const L = m.layers[l];
-      const st = minStep(m, L, layerNorm(x, L.ln1w, L.ln1b, LN_EPS), state[l]);
-      next.push(st);
-      for (let i = 0; i < m.H; i++) x[i] += st.h[i];
-      x = feedForward(m, L, x);
-    }
-    next.out = x; // what the output layer reads
-    return next;
-  }
-
-  function minStep(m, L, x, st) {
-    const H = m.H, lin = (q) => linear(q.w, q.b, x, L.inDim, H, new Float64Array(H));
-    const cand = lin(L.h), h = new Float64Array(H);
-    if (m.arch.cell === "mingru") {
-      const z = lin(L.z);
-      for (let i = 0; i < H; i++) {
-        const zi = sigmoid(z[i]);
-        h[i] = (1 - zi) * st.h[i] + zi * gPos(cand[i]);
-      }
-    } else {
-      const f = lin(L.f), ig = lin(L.i);
-      for (let i = 0; i < H; i++) {
-        const diff = softplus(-f[i]) - softplus(-ig[i]); // log f - log i
-        h[i] = sigmoid(-diff) * st.h[i] + sigmoid(diff) * gPos(cand[i]);
-      }
-    }
-    return { h, c: null };
-  }
-
-  // ------------------------------------------------------------------ the causal transformer
-  // rnnbook.modern.CausalTransformer: pre-norm blocks (causal multi-head attention, a ReLU
-  // MLP), a final LayerNorm; each window of `context` words is read from scratch.
-  const LN_EPS = 1e-5; // nn.LayerNorm's default, which the models use
-
-  function blockWeights(W, p) {
-    const get = (n) => need(W, p + n);
-    return {
-      ln1w: get("ln1.weight"), ln1b: get("ln1.bias"), ln2w: get("ln2.weight"), ln2b: get("ln2.bias"),
-      fc1w: get("mlp.0.weight"), fc1b: get("mlp.0.bias"), fc2w: get("mlp.2.weight"), fc2b: get("mlp.2.bias"),
-    };
-  }
-
-  // x + mlp(ln2(x)), the MLP (its width read from its weights) with a ReLU
-  function feedForward(m, B, x) {
-    const H = m.H, Wd = B.fc1b.length;
-    const u = linear(B.fc1w, B.fc1b, layerNorm(x, B.ln2w, B.ln2b, LN_EPS), H, Wd, new Float64Array(Wd));
-    for (let i = 0; i < u.length; i++) u[i] = Math.max(0, u[i]);
-    const v = linear(B.fc2w, B.fc2b, u, Wd, H, new Float64Array(H));
-    for (let i = 0; i < H; i++) v[i] += x[i];
-    return v;
-  }
-
-  function prepareTransformer(m, W) {
-    m.pos = need(W, "pos.weight");
-    m.blocks = [];
-    for (let l = 0; l < m.arch.n_layers; l++) {
-      const p = "blocks." + l + ".", B = blockWeights(W, p);
-      B.qkvw = need(W, p + "mixer.qkv.weight"); B.qkvb = need(W, p + "mixer.qkv.bias");
-      B.projw = need(W, p + "mixer.proj.weight"); B.projb = need(W, p + "mixer.proj.bias");
-      m.blocks.push(B);
-    }
-    m.lnw = need(W, "norm.weight"); m.lnb = need(W, "norm.bias");
-    return m;
-  }
-
-  function layerNorm(x, w, b, eps) {
-    let mean = 0, v = 0;
-    for (const u of x) mean += u;
-    mean /= x.length;
-    for (const u of x) v += (u - mean) * (u - mean);
-    const inv = 1 / Math.sqrt(v / x.length + eps), y = new Float64Array(x.length);
-    for (let i = 0; i < x.length; i++) y[i] = (x[i] - mean) * inv * w[i] + b[i];
-    return y;
-  }
-
-  // One window (ids, at most `context` words, position 0 first): each position attends to
-  // the positions up to itself. Returns the next-word probabilities and the final states.
-  function transformerWindow(m, ids) {
-    const H = m.H, nh = m.arch.n_heads, d = H / nh, eps = LN_EPS;
-    let xs = ids.map((id, t) => {
-      const x = new Float64Array(H);
-      for (let i = 0; i < H; i++) x[i] = m.emb[id * m.E + i] + m.pos[t * H + i];
-      return x;
-    });
-    for (const B of m.blocks) {
-      const qkv = xs.map((x) => linear(B.qkvw, B.qkvb, layerNorm(x, B.ln1w, B.ln1b, eps), H, 3 * H, new Float64Array(3 * H)));
-      xs = xs.map((x, t) => {
-        const att = new Float64Array(H), w = new Float64Array(t + 1);
-        for (let hd = 0; hd < nh; hd++) {
-          const o = hd * d;
-          let mx = -Infinity, z = 0;
-          for (let s = 0; s <= t; s++) {
-            let dot = 0;
-            for (let i = 0; i < d; i++) dot += qkv[t][o + i] * qkv[s][H + o + i];
-            w[s] = dot / Math.sqrt(d);
-            mx = Math.max(mx, w[s]);
-          }
-          for (let s = 0; s <= t; s++) { w[s] = Math.exp(w[s] - mx); z += w[s]; }
-          for (let s = 0; s <= t; s++) for (let i = 0; i < d; i++) att[o + i] += (w[s] / z) * qkv[s][2 * H + o + i];
-        }
-        const y = linear(B.projw, B.projb, att, H, H, new Float64Array(H));
-        for (let i = 0; i < H; i++) y[i] += x[i];
-        return feedForward(m, B, y);
-      });
-    }
-    const hidden = xs.map((x) => layerNorm(x, m.lnw, m.lnb, eps));
-    const probs = hidden.map((h) => softmaxInPlace(linear(m.ho.w, m.ho.b, h, H, m.V, new Float64Array(m.V))));
-    return { probs, hidden };
-  }
-
-  function transformerForward(m, ids) {
-    const probs = [], hidden = [], C = m.arch.context;
-    for (let s = 0; s < ids.length; s += C) {
-      const r = transformerWindow(m, ids.slice(s, s + C));
-      probs.push(...r.probs); hidden.push(...r.hidden);
-    }
-    return { states: null, probs, hidden, attn: ids.map(() => null), gate: ids.map(() => null) };
-  }
-
-  function argmax(v) { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b; }
-
-  function topk(v, k) {
-    return Array.from(v.keys()).sort((a, b) => v[b] - v[a] || a - b).slice(0, k);
-  }
-
-  // How much each earlier word moves the prediction at t: replace it by xxunk, read the text
-  // again from there, and measure how the probability of the word predicted at t changes.
-  function explain(m, ids, base, t) {
-    const target = argmax(base.probs[t]), p0 = base.probs[t][target], unk = m.stoi.get(UNK) || 0;
-    const rows = [];
-    const start = m.blocks ? t - (t % m.arch.context) : 0; // a transformer sees its window only
-    for (let s = Math.max(0, t - EXPLAIN_BACK + 1); s <= t; s++) {
-      if (ids[s] === unk || s < start) { rows.push({ pos: s, delta: 0 }); continue; }
-      if (m.blocks) {
-        const changed = ids.slice(start, t + 1);
-        changed[s - start] = unk;
-        rows.push({ pos: s, delta: p0 - transformerWindow(m, changed).probs[t - start][target] });
-        continue;
-      }
-      const changed = ids.slice(0, t + 1);
-      changed[s] = unk;
-      let state = s > 0 ? base.states[s - 1] : zeroState(m);
-      for (let u = s; u <= t; u++) state = step(m, changed[u], state);
-      const p = readout(m, changed, t, state.out || state[state.length - 1].h).probs[target];
-      rows.push({ pos: s, delta: p0 - p });
-    }
-    return { target, p0, rows };
-  }
-
-  function analyse(m, text) {
-    const tokens = tokenize(text);
-    if (tokens.length > MAX_TOKENS) {
-      return { tokens, tooLong: true };
-    }
-    const unk = m.stoi.get(UNK) || 0;
-    const ids = tokens.map((w) => (m.stoi.has(w) ? m.stoi.get(w) : unk));
-    const unknown = tokens.filter((w) => !m.stoi.has(w));
-    const base = forward(m, ids);
-    return { tokens, ids, unknown, base };
-  }
-
+  // ------------------------------------------------------------------ reading and writing on
   async function run(modelKey, text) {
+    await ready;
     const m = await loadModel(modelKey);
-    const a = analyse(m, text);
-    if (a.tooLong) throw new Error("the text has " + a.tokens.length + " words; the playground reads at most " + MAX_TOKENS);
-    const top = a.base.probs.map((p) => topk(p, TOP_K).map((i) => [m.vocab[i], p[i]]));
+    const a = M.analyse(m, text);
+    if (a.tooLong) throw new Error("the text has " + a.tokens.length + " words; the playground reads at most " + M.MAX_TOKENS);
+    const top = a.base.probs.map((p) => M.topk(p, TOP_K).map((i) => [m.vocab[i], p[i]]));
     return {
       tokens: a.tokens,
       predictions: top.map((t) => t[0][0]),
@@ -541,81 +159,14 @@
     };
   }
 
-  // ------------------------------------------------------------------ writing on: Continue
-  const MAX_WRITE = 200; // words one Continue may write
-
-  // A small seeded generator (mulberry32): the same seed draws the same words.
-  function seededRandom(seed) {
-    let a = seed >>> 0;
-    return function () {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
-  // One word from probabilities p at a temperature: softmax(log p / temperature).
-  function drawWord(p, temperature, rand) {
-    let mx = -Infinity;
-    const logits = Array.from(p, (x) => Math.log(Math.max(x, 1e-300)) / temperature);
-    for (const x of logits) mx = Math.max(mx, x);
-    let s = 0;
-    const q = logits.map((x) => { const e = Math.exp(x - mx); s += e; return e; });
-    let u = rand() * s;
-    for (let i = 0; i < q.length; i++) { u -= q[i]; if (u < 0) return i; }
-    return q.length - 1;
-  }
-
-  // The model reads the prompt ids from an empty state, then writes nWords, feeding each back.
-  function continueIds(m, ids, nWords, temperature, seed) {
-    // rnnbook.generate: a stateful model reads each new word into its state; a transformer
-    // reads the last window of words (its context) again each time.
-    const all = ids.slice(), out = [], rand = seededRandom(seed);
-    let state = null;
-    if (!m.blocks) {
-      state = zeroState(m);
-      for (const id of ids) state = step(m, id, state);
-    }
-    const nextProbs = () => {
-      if (m.blocks) {
-        const window = all.slice(-m.arch.context);
-        return transformerWindow(m, window).probs[window.length - 1];
-      }
-      return readout(m, all, all.length - 1, state.out || state[state.length - 1].h).probs;
-    };
-    for (let k = 0; k < nWords; k++) {
-      const p = nextProbs();
-      const w = temperature === 0 ? argmax(p) : drawWord(p, temperature, rand);
-      out.push(w); all.push(w);
-      if (!m.blocks) state = step(m, w, state);
-    }
-    return out;
-  }
-
-  // The checks rnnbook.generate makes, with the same messages.
-  function promptIds(m, prompt) {
-    const tokens = tokenize(prompt);
-    if (!tokens.length) throw new Error("the prompt is empty: give at least one word of the vocabulary, e.g. 'eight thousand one ,'");
-    const unknown = [...new Set(tokens.filter((w) => !m.stoi.has(w)))];
-    if (unknown.length) throw new Error("the prompt has word(s) not in the vocabulary: " + unknown.map((w) => "'" + w + "'").join(", ") + "; the words are number words and ','");
-    if (tokens.length > MAX_TOKENS) throw new Error("the prompt has " + tokens.length + " words; the playground reads at most " + MAX_TOKENS);
-    return tokens.map((w) => m.stoi.get(w));
-  }
-
-  function checkWriting(nWords, temperature, seed) {
-    if (!Number.isInteger(nWords) || nWords < 1 || nWords > MAX_WRITE) throw new Error("the number of words must be a whole number from 1 to " + MAX_WRITE + ", got " + nWords);
-    if (typeof temperature !== "number" || !(temperature >= 0) || !isFinite(temperature)) throw new Error("temperature must be a number >= 0 (0: greedy), got " + temperature);
-    if (!Number.isInteger(seed) || seed < 0) throw new Error("seed must be a non-negative whole number, got " + seed);
-  }
 
   async function generate(modelKey, prompt, nWords, temperature = 0, seed = 0) {
-    checkWriting(nWords, temperature, seed);
+    await ready;
+    M.checkWriting(nWords, temperature, seed);
     const m = await loadModel(modelKey);
-    const ids = promptIds(m, prompt);
-    const words = continueIds(m, ids, nWords, temperature, seed).map((i) => m.vocab[i]);
-    return { prompt: tokenize(prompt), words, text: words.join(" ") };
+    const ids = M.promptIds(m, prompt);
+    const words = M.continueIds(m, ids, nWords, temperature, seed).map((i) => m.vocab[i]);
+    return { prompt: S.tokenize(prompt), words, text: words.join(" ") };
   }
 
   // The Continue controls under the text box: the model writes on from the text, in the page.
@@ -628,7 +179,7 @@
       '<div class="rnnpg-field"><label for="' + id + '-temp">Temperature (0 = greedy: always the likeliest word)</label>' +
       '<input type="number" id="' + id + '-temp" min="0" max="5" step="0.1" value="0" inputmode="decimal"></div>' +
       '<div class="rnnpg-field"><label for="' + id + '-nwords">Words to write</label>' +
-      '<input type="number" id="' + id + '-nwords" min="1" max="' + MAX_WRITE + '" step="1" value="30"></div>' +
+      '<input type="number" id="' + id + '-nwords" min="1" max="' + M.MAX_WRITE + '" step="1" value="30"></div>' +
       '<div class="rnnpg-field"><label for="' + id + '-seed">Seed (for temperature above 0)</label>' +
       '<input type="number" id="' + id + '-seed" min="0" step="1" value="0"></div>' +
       '<div class="rnnpg-field"><button type="button" class="rnnpg-continue-btn" id="' + id + '-continue">Continue</button></div>' +
@@ -644,8 +195,8 @@
       out.classList.remove("rnnpg-error");
       out.textContent = "writing…";
       generate(key, textOf(), nWords, temperature, seed).then((r) => {
-        out.innerHTML = "<strong>" + esc(key) + "</strong> writes" + (temperature === 0 ? " (greedy)" : " (temperature " + temperature + ", seed " + seed + ")") +
-          ': <span class="rnnpg-text">' + esc(r.text) + "</span>";
+        out.innerHTML = "<strong>" + S.esc(key) + "</strong> writes" + (temperature === 0 ? " (greedy)" : " (temperature " + temperature + ", seed " + seed + ")") +
+          ': <span class="rnnpg-text">' + S.esc(r.text) + "</span>";
         el.dispatchEvent(new CustomEvent("rnnbook-playground-continued", { bubbles: true }));
       }).catch((err) => {
         out.classList.add("rnnpg-error");
@@ -654,19 +205,18 @@
     });
   }
 
+
   // ------------------------------------------------------------------ the view
   let counter = 0;
-  const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  const pct = (p) => (100 * p).toFixed(1) + "%";
 
   function describe(h) {
     const a = h.arch, r = h.recipe;
     const parts = [];
-    parts.push("<strong>" + esc(h.key) + "</strong>: " + esc(h.title) + " (" + esc(h.class) + ", " +
+    parts.push("<strong>" + S.esc(h.key) + "</strong>: " + S.esc(h.title) + " (" + S.esc(h.class) + ", " +
       a.n_layers + " layer" + (a.n_layers > 1 ? "s" : "") + " of " + a.n_hidden + " units" +
       (a.copy ? ", copy head over the last " + a.copy.mem_len + " words" : "") +
       (a.cell === "transformer" ? ", " + a.n_heads + " heads, context " + a.context + " words" : "") + ")");
-    if (r) parts.push("recipe " + esc(r.key) + ": " + r.epochs + " epochs, lr " + r.lr + ", batch size " + r.bs + ", bptt " + r.bptt);
+    if (r) parts.push("recipe " + S.esc(r.key) + ": " + r.epochs + " epochs, lr " + r.lr + ", batch size " + r.bs + ", bptt " + r.bptt);
     if (h.seed !== null && h.seed !== undefined) parts.push("seed " + h.seed);
     if (h.accuracy !== null && h.accuracy !== undefined) parts.push("validation accuracy " + h.accuracy.toFixed(3));
     return parts.join("; ") + ".";
@@ -688,17 +238,17 @@
     if (el.dataset.mounted) return;
     el.dataset.mounted = "1";
     const id = "rnnpg" + ++counter;
-    const exampleKey = EXAMPLES[el.dataset.example] ? el.dataset.example : "count";
-    const startText = el.dataset.text !== undefined ? el.dataset.text : EXAMPLES[exampleKey].text;
-    const examples = Object.entries(EXAMPLES).map(([k, e]) =>
-      '<button type="button" class="rnnpg-example" data-example="' + k + '">' + esc(e.label) + "</button>").join("");
+    const exampleKey = examples()[el.dataset.example] ? el.dataset.example : "count";
+    const startText = el.dataset.text !== undefined ? el.dataset.text : examples()[exampleKey].text;
+    const buttons = Object.entries(examples()).map(([k, e]) =>
+      '<button type="button" class="rnnpg-example" data-example="' + k + '">' + S.esc(e.label) + "</button>").join("");
     el.innerHTML =
       '<section class="rnnpg" aria-label="Playground: the model reads your text">' +
       '<div class="rnnpg-controls">' +
       '<div class="rnnpg-field"><label for="' + id + '-model">Model</label>' +
       '<select id="' + id + '-model"><option value="">loading…</option></select></div>' +
       '<div class="rnnpg-field rnnpg-examples" role="group" aria-label="Examples">' +
-      '<span class="rnnpg-label" aria-hidden="true">Examples</span>' + examples + "</div>" +
+      '<span class="rnnpg-label" aria-hidden="true">Examples</span>' + buttons + "</div>" +
       '<div class="rnnpg-field rnnpg-textfield"><label for="' + id + '-text">Text for the model to read (words of the counting, with "," between numbers)</label>' +
       '<textarea id="' + id + '-text" rows="3" spellcheck="false" autocomplete="off"></textarea></div>' +
       "</div>" +
@@ -707,7 +257,7 @@
       '<div class="rnnpg-results" id="' + id + '-results">' +
       '<p class="rnnpg-h">What the model predicts after each word</p>' +
       '<div class="rnnpg-scroll rnnpg-tablewrap" tabindex="0" role="region" aria-label="Predictions after each word">' +
-      '<table class="rnnpg-table"><caption class="rnnpg-sr">After each word read: the word that follows in the text, the model\'s three likeliest next words with their probabilities, and whether the first was right. Choose a word to explain its prediction below.</caption>' +
+      '<table class="rnnpg-table"><caption class="rnnpg-sr">After each word read: the word that follows in the text, the model\'s three likeliest next words with their probabilities, and whether the first was right. Choose a word to M.explain its prediction below.</caption>' +
       '<thead><tr><th scope="col">#</th><th scope="col">word read</th><th scope="col">next in text</th><th scope="col">right?</th><th scope="col">model\'s top 3</th></tr></thead>' +
       '<tbody id="' + id + '-rows"></tbody></table></div>' +
       '<p class="rnnpg-h">The hidden state</p>' +
@@ -753,16 +303,16 @@
     }
 
     function renderExplain(a, t) {
-      const m = current, e = explain(m, a.ids, a.base, t);
+      const m = current, e = M.explain(m, a.ids, a.base, t);
       const scale = Math.max(1e-3, ...e.rows.map((r) => Math.abs(r.delta)));
       const points = (d) => (Math.abs(d) < 5e-4 ? "0.0" : (d > 0 ? "−" : "+") + (100 * Math.abs(d)).toFixed(1));
       const words = e.rows.map((r) =>
-        '<li class="rnnpg-w" style="background:' + shade(r.delta, scale) + '"><span class="rnnpg-word">' + esc(a.tokens[r.pos]) +
+        '<li class="rnnpg-w" style="background:' + shade(r.delta, scale) + '"><span class="rnnpg-word">' + S.esc(a.tokens[r.pos]) +
         '</span><span class="rnnpg-num">' + points(r.delta) + "</span></li>").join("");
-      let html = '<p class="rnnpg-note">After <strong>#' + t + " '" + esc(a.tokens[t]) + "'</strong> the model says <strong>" +
-        esc(m.vocab[e.target]) + "</strong> (" + pct(e.p0) + "). Below each earlier word: how many points that probability " +
-        "loses (−, red: the word supports the prediction) or gains (+, blue) when the word is replaced by " + UNK +
-        ", the unknown word, and the text read again" + (t >= EXPLAIN_BACK ? " (the last " + EXPLAIN_BACK + " words)" : "") + ".</p>" +
+      let html = '<p class="rnnpg-note">After <strong>#' + t + " '" + S.esc(a.tokens[t]) + "'</strong> the model says <strong>" +
+        S.esc(m.vocab[e.target]) + "</strong> (" + S.pct(e.p0) + "). Below each earlier word: how many points that probability " +
+        "loses (−, red: the word supports the prediction) or gains (+, blue) when the word is replaced by " + M.UNK +
+        ", the unknown word, and the text read again" + (t >= M.EXPLAIN_BACK ? " (the last " + M.EXPLAIN_BACK + " words)" : "") + ".</p>" +
         '<ol class="rnnpg-words" aria-label="Earlier words and how much each moves the prediction">' + words + "</ol>";
       if (m.copy && a.base.attn[t]) {
         const attn = a.base.attn[t], g = a.base.gate[t];
@@ -770,11 +320,11 @@
         let mass = 0;
         for (let s = Math.max(0, t - m.copy.mem); s < t; s++) {
           mass += attn[s];
-          cells.push('<li class="rnnpg-w" style="background:' + shade(attn[s], 1) + '"><span class="rnnpg-word">' + esc(a.tokens[s + 1]) +
+          cells.push('<li class="rnnpg-w" style="background:' + shade(attn[s], 1) + '"><span class="rnnpg-word">' + S.esc(a.tokens[s + 1]) +
             '</span><span class="rnnpg-num">' + (100 * attn[s]).toFixed(0) + "%</span></li>");
         }
         html += '<p class="rnnpg-note">Where the copy head looks: its attention on each earlier word it could copy (the word that followed a ' +
-          "place that reads like this one); " + pct(mass) + " in all, the rest on nothing. The gate gives the copy a weight of " +
+          "place that reads like this one); " + S.pct(mass) + " in all, the rest on nothing. The gate gives the copy a weight of " +
           g.toFixed(2) + " in the prediction.</p>" +
           (cells.length ? '<ol class="rnnpg-words" aria-label="Copy head attention on earlier words">' + cells.join("") + "</ol>" : "");
       }
@@ -797,16 +347,16 @@
         current = m;
         about.innerHTML = describe(m.header);
         const text = textarea.value;
-        const tokens = tokenize(text);
+        const tokens = S.tokenize(text);
         if (!tokens.length) {
           analysis = null; results.hidden = true;
           setMessage("Type some words for the model to read, for example <em>eight thousand one hundred twelve ,</em>, or choose an example.", "hint");
           return;
         }
-        const a = analyse(m, text);
+        const a = M.analyse(m, text);
         if (a.tooLong) {
           analysis = null; results.hidden = true;
-          setMessage("The text has " + a.tokens.length + " words; the playground reads at most " + MAX_TOKENS + ". Please shorten it.", "error");
+          setMessage("The text has " + a.tokens.length + " words; the playground reads at most " + M.MAX_TOKENS + ". Please shorten it.", "error");
           return;
         }
         analysis = a; results.hidden = false;
@@ -815,7 +365,7 @@
         const firstComma = a.tokens.indexOf(",");
         const rows = [];
         for (let t = 0; t < n; t++) {
-          const p = a.base.probs[t], top = topk(p, TOP_K), next = t + 1 < n ? a.tokens[t + 1] : null;
+          const p = a.base.probs[t], top = M.topk(p, TOP_K), next = t + 1 < n ? a.tokens[t + 1] : null;
           const known = m.stoi.has(a.tokens[t]);
           let verdict = "", cls = "";
           if (next !== null) {
@@ -826,10 +376,10 @@
             }
           }
           rows.push('<tr data-pos="' + t + '" class="' + cls + '"><td>' + t + '</td><td><button type="button" class="rnnpg-pick" data-pos="' + t +
-            '" aria-label="Explain the prediction after word ' + t + ", " + esc(a.tokens[t]) + '">' + esc(a.tokens[t]) + "</button>" +
-            (known ? "" : ' <span class="rnnpg-oov">not in the vocabulary, read as ' + UNK + "</span>") + "</td><td>" + (next === null ? "–" : esc(next)) + "</td><td>" +
+            '" aria-label="Explain the prediction after word ' + t + ", " + S.esc(a.tokens[t]) + '">' + S.esc(a.tokens[t]) + "</button>" +
+            (known ? "" : ' <span class="rnnpg-oov">not in the vocabulary, read as ' + M.UNK + "</span>") + "</td><td>" + (next === null ? "–" : S.esc(next)) + "</td><td>" +
             (verdict === "no" ? '<span class="rnnpg-bad">✗ no</span>' : verdict === "yes" ? "✓ yes" : "–") + "</td><td>" +
-            top.map((i, j) => (j ? "" : "<strong>") + esc(m.vocab[i]) + " " + pct(p[i]) + (j ? "" : "</strong>")).join(", ") + "</td></tr>");
+            top.map((i, j) => (j ? "" : "<strong>") + S.esc(m.vocab[i]) + " " + S.pct(p[i]) + (j ? "" : "</strong>")).join(", ") + "</td></tr>");
         }
         rowsEl.innerHTML = rows.join("");
         const notes = [];
@@ -837,9 +387,9 @@
         for (const w of a.unknown) {
           if (seen.has(w)) continue;
           seen.add(w);
-          notes.push("<li>'" + esc(w) + "' is not a word of the book's vocabulary; it is read as " + UNK + ".</li>");
+          notes.push("<li>'" + S.esc(w) + "' is not a word of the book's vocabulary; it is read as " + M.UNK + ".</li>");
         }
-        const score = scored ? "On this text the model's first guess is right for " + right + " of " + scored + " next words (" + pct(right / scored) + ")." : "Type a second word to see whether the first prediction is right.";
+        const score = scored ? "On this text the model's first guess is right for " + right + " of " + scored + " next words (" + S.pct(right / scored) + ")." : "Type a second word to see whether the first prediction is right.";
         setMessage("<p>" + score + "</p>" + (notes.length ? '<ul class="rnnpg-oovlist">' + notes.join("") + "</ul>" : ""), notes.length ? "warn" : "");
         pos.max = String(n - 1);
         const chosen = firstWrong >= 0 ? firstWrong : Math.max(0, n - 2);
@@ -849,7 +399,7 @@
       }).catch((err) => {
         if (gen !== generation) return;
         results.hidden = true;
-        setMessage("The model could not be loaded: " + esc(err.message), "error");
+        setMessage("The model could not be loaded: " + S.esc(err.message), "error");
       });
     }
 
@@ -861,7 +411,7 @@
       if (b && analysis) { pos.value = b.dataset.pos; renderExplain(analysis, Number(b.dataset.pos)); }
     });
     el.querySelectorAll("button.rnnpg-example").forEach((b) => b.addEventListener("click", () => {
-      textarea.value = EXAMPLES[b.dataset.example].text;
+      textarea.value = examples()[b.dataset.example].text;
       render();
     }));
 
@@ -871,7 +421,7 @@
         if (wanted.length) offered = [...added.keys()].concat(wanted).map((k) => models.find((e) => e.key === k)).filter(Boolean);
         if (!offered.length) throw new Error("none of the models " + wanted.join(", ") + " is on this site");
         const keep = select.value;
-        select.innerHTML = offered.map((e) => '<option value="' + esc(e.key) + '">' + esc(e.key) + ": " + esc(e.title) + "</option>").join("");
+        select.innerHTML = offered.map((e) => '<option value="' + S.esc(e.key) + '">' + S.esc(e.key) + ": " + S.esc(e.title) + "</option>").join("");
         const wish = el.dataset.model;
         const first = wish && offered.some((e) => e.key === wish) ? wish : keep && offered.some((e) => e.key === keep) ? keep : offered[0].key;
         select.value = first;
@@ -879,7 +429,7 @@
       }).catch((err) => {
         select.innerHTML = '<option value="">no models</option>';
         results.hidden = true;
-        setMessage("The playground's models are not available here (" + esc(err.message) + "). They are written when the book is built.", "error");
+        setMessage("The playground's models are not available here (" + S.esc(err.message) + "). They are written when the book is built.", "error");
       });
     }
     mounted.push(offer);
@@ -902,9 +452,12 @@
     doc.querySelectorAll(".rnnbook-playground").forEach(mount);
   }
 
-  root.rnnbookPlayground = { run, generate, MAX_WRITE, tokenize, numberWords, listModels, loadModel, mount, addModel, select, MAX_TOKENS, EXAMPLES, _forward: forward, _parse: parseModel };
+
+  root.rnnbookPlayground = { run, generate, listModels, loadModel, mount, addModel, select, ready };
+  Object.defineProperty(root.rnnbookPlayground, "EXAMPLES", { get: examples, enumerable: true });
   if (doc) {
-    if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", mountAll);
-    else mountAll();
+    const start = () => ready.then(mountAll, (err) => console.error(err));
+    if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", start);
+    else start();
   }
 })(typeof window !== "undefined" ? window : globalThis);

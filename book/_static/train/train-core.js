@@ -1,6 +1,8 @@
 /* rnnbook train core: the book's data, batches, initialisation and one-cycle recipe, around
  * the WebAssembly trainer (trainer.wasm, built from wasm/trainer.c). Runs in the training Web
- * Worker (train-worker.js) and in Node; train.js is the page's side.
+ * Worker (train-worker.js) and in Node; train.js is the page's side. Every constant of the
+ * models, the data and the optimiser comes from ../facts.js (rnnbookFacts, written by
+ * `python -m rnnbook.facts` from the Python sources), loaded before this script.
  *
  * It mirrors, line for line where it matters:
  * - rnnbook.data.load_human_numbers: the train stream (1..7999) and valid stream
@@ -8,35 +10,33 @@
  *   (fastai's special tokens, then the words by frequency, ties in order of first sight,
  *   padded with "xxfake" to a multiple of 8);
  * - rnnbook.data.LMLoader: bs contiguous rows, batch k is columns k*bptt..(k+1)*bptt, the last
- *   batch may be shorter; validation on rnnbook.experiments.VALID_ROWS (64) rows;
- * - rnnbook.learner.Learner.fit_one_cycle: AdamW (betas 0.9/0.99, eps 1e-5, weight decay on
- *   weight matrices and embeddings only), OneCycleLR (warm-up fraction pct_start, cosine
- *   annealing from lr/25 to lr and down to lr/25/1e5, beta1 cycled 0.95 -> 0.85 -> 0.95), the
- *   state reset at each epoch's start and before validation, the epoch table's row;
+ *   batch may be shorter; validation on rnnbook.yardstick.VALID_ROWS rows;
+ * - rnnbook.learner.Learner.fit_one_cycle: AdamW (its betas and eps, weight decay where the
+ *   facts' layout says), OneCycleLR (warm-up fraction pct_start, cosine annealing from lr/div
+ *   to lr and down to lr/div/final_div, beta1 cycled down and back), the state reset at each
+ *   epoch's start and before validation, the epoch table's row;
  * - PyTorch's default initialisation: embedding N(0, 1); linear layers U(-1/sqrt(in), 1/sqrt(in))
  *   for weights and biases; recurrent layers U(-1/sqrt(H), 1/sqrt(H)); batchnorm weight 1,
  *   bias 0, running mean 0, running variance 1. The same distributions, not the same numbers:
  *   the generator is a seeded xorshift (sfc32), not PyTorch's.
  * The recipes' numbers (bptt, epochs, lr, ...) come from the page (rnnbook.train_here writes
- * them from rnnbook.experiments.RECIPES); none is written here.
+ * them from rnnbook.recipes.RECIPES); none is written here.
  */
 (function (root) {
   "use strict";
 
-  const SPECIAL = ["xxunk", "xxpad", "xxbos", "xxeos", "xxfld", "xxmaj", "xxup", "xxrep", "xxwrep"];
-  const CELLS = { rnn: { cell: 0, layers: 1, bn: 1, name: "rnn" }, gru: { cell: 1, layers: 2, bn: 1, name: "gru" },
-    lstm: { cell: 2, layers: 2, bn: 0, name: "lstm" } };
-  const VALID_ROWS_DEFAULT = 64;
+  const F = root.rnnbookFacts || require("../facts.js");
+  const DATA = F.data, OPT = F.optimizer;
+  /* The browser's models by cell kind ("rnn", "gru", "lstm"): {model, cell, layers, bn,
+   * gates, params} from the facts of rnn, gru2 and lstm2. */
+  const CELLS = {};
+  for (const [key, m] of Object.entries(F.models)) {
+    CELLS[m.cell] = { model: key, cell: m.cell_id, layers: m.n_layers, bn: m.norm === "bn" ? 1 : 0, gates: m.gates, params: m.params, name: m.cell };
+  }
 
-  /* The settings a reader may choose, and their ranges (the page and the worker both check). */
-  const RANGES = {
-    bptt: { min: 2, max: 70, int: true, label: "bptt (tokens per window)" },
-    hidden: { min: 8, max: 128, int: true, label: "hidden size" },
-    bs: { min: 8, max: 128, int: true, label: "batch size" },
-    epochs: { min: 1, max: 50, int: true, label: "epochs" },
-    lr: { min: 1e-5, max: 10, int: false, label: "peak learning rate" },
-    seed: { min: 0, max: 2147483647, int: true, label: "seed" },
-  };
+  /* The settings a reader may choose, and their ranges (the page and the worker both check;
+   * rnnbook.facts.SETTINGS, which the live explorer uses too). */
+  const RANGES = F.settings;
 
   /* null if `value` is allowed for setting `key`, else the message that says what is allowed. */
   function rangeError(key, value) {
@@ -56,13 +56,13 @@
       ls.forEach((l, i) => { if (i) t.push(","); for (const w of l.split(" ")) t.push(w); });
       return t;
     };
-    const train = tokenize(lines(1, 7999)), valid = tokenize(lines(8001, 9999));
+    const train = tokenize(lines(...DATA.train)), valid = tokenize(lines(...DATA.valid));
     const counts = new Map();
-    for (const t of train) if (!SPECIAL.includes(t)) counts.set(t, (counts.get(t) || 0) + 1);
+    for (const t of train) if (!DATA.special.includes(t)) counts.set(t, (counts.get(t) || 0) + 1);
     const byCount = [...counts.entries()].map((e, i) => [e[0], e[1], i]);
     byCount.sort((a, b) => b[1] - a[1] || a[2] - b[2]); // stable: ties keep first sight
-    const itos = SPECIAL.concat(byCount.map((e) => e[0]));
-    while (itos.length % 8) itos.push("xxfake");
+    const itos = DATA.special.concat(byCount.map((e) => e[0]));
+    while (itos.length % DATA.pad_to) itos.push("xxfake");
     const stoi = new Map(itos.map((w, i) => [w, i]));
     const ids = (ts) => Int32Array.from(ts, (t) => (stoi.has(t) ? stoi.get(t) : 0));
     dataCache = { itos, train: ids(train), valid: ids(valid) };
@@ -89,20 +89,19 @@
   }
 
   // ------------------------------------------------------------------ parameters
-  /* The parameters in PyTorch's named_parameters() order: [{name, shape, size, decay}] */
+  /* The parameters in PyTorch's named_parameters() order, from the facts' layout (the
+   * per-layer ones once per layer): [{name, shape, size, decay, offset}] */
   function layout(kind, H, V) {
-    const c = CELLS[kind], G = [1, 3, 4][c.cell], out = [];
-    const add = (name, shape, decay) => out.push({ name, shape, size: shape.reduce((a, b) => a * b, 1), decay });
-    add("i_h.weight", [V, H], true);
-    for (let l = 0; l < c.layers; l++) {
-      add("rnn.weight_ih_l" + l, [G * H, H], true);
-      add("rnn.weight_hh_l" + l, [G * H, H], true);
-      add("rnn.bias_ih_l" + l, [G * H], false);
-      add("rnn.bias_hh_l" + l, [G * H], false);
-    }
-    add("h_o.weight", [V, H], true);
-    add("h_o.bias", [V], false);
-    if (c.bn) { add("bn.weight", [H], false); add("bn.bias", [H], false); }
+    const c = CELLS[kind], dims = { V, H, "G*H": c.gates * H }, out = [];
+    const add = (p, l) => {
+      const shape = p.shape.map((d) => dims[d]);
+      out.push({ name: p.name.replace("{l}", l), shape, size: shape.reduce((a, b) => a * b, 1), decay: p.decay });
+    };
+    const first = c.params.findIndex((p) => p.per_layer), layer = c.params.filter((p) => p.per_layer);
+    c.params.forEach((p, i) => {
+      if (i === first) for (let l = 0; l < c.layers; l++) layer.forEach((q) => add(q, l));
+      if (!p.per_layer) add(p, null);
+    });
     let off = 0;
     for (const p of out) { p.offset = off; off += p.size; }
     return out;
@@ -145,9 +144,9 @@
   // ------------------------------------------------------------------ the one-cycle schedule
   /* torch.optim.lr_scheduler.OneCycleLR (cosine, two phases) at step `step` of `total`:
    * [lr, beta1], computed in double as PyTorch does in Python. */
-  function oneCycle(step, total, lrMax, pctStart, div, finalDiv) {
-    const initial = lrMax / div, min = initial / finalDiv;
-    const phases = [[pctStart * total - 1, initial, lrMax, 0.95, 0.85], [total - 1, lrMax, min, 0.85, 0.95]];
+  function oneCycle(step, total, lrMax, pctStart, div = OPT.div, finalDiv = OPT.final_div) {
+    const initial = lrMax / div, min = initial / finalDiv, [high, low] = OPT.momentum;
+    const phases = [[pctStart * total - 1, initial, lrMax, high, low], [total - 1, lrMax, min, low, high]];
     let start = 0;
     for (let i = 0; i < phases.length; i++) {
       const [end, l0, l1, m0, m1] = phases[i];
@@ -182,11 +181,18 @@
       reset: () => e.reset_state(),
       trainBatch: (B, T) => e.train_batch(B, T),
       evalBatch: (B, T) => [e.eval_batch(B, T), e.last_correct()],
-      /* One AdamW step of torch.optim.AdamW with betas (beta1, beta2), eps, weight decay wd. */
-      adamw(lr, beta1, beta2, eps, wd) {
+      /* One AdamW step of torch.optim.AdamW with (beta1, the facts' beta2), the facts' eps,
+       * weight decay wd. */
+      adamw(lr, beta1, wd) {
         net.step += 1;
-        const s = net.step;
-        e.adamw(1 - lr * wd, 1 - beta1, beta2, 1 - beta2, Math.sqrt(1 - beta2 ** s), eps, -lr / (1 - beta1 ** s));
+        const s = net.step, beta2 = OPT.betas[1];
+        e.adamw(1 - lr * wd, 1 - beta1, beta2, 1 - beta2, Math.sqrt(1 - beta2 ** s), OPT.eps, -lr / (1 - beta1 ** s));
+      },
+      /* Step `step` (from 0) of `total` of the one-cycle recipe: the schedule's lr and beta1,
+       * then AdamW. */
+      cycleStep(step, total, lrMax, pctStart, wd) {
+        const [lr, beta1] = oneCycle(step, total, lrMax, pctStart);
+        net.adamw(lr, beta1, wd);
       },
     };
     if (net.layout.reduce((a, p) => a + p.size, 0) !== np) throw new Error("parameter layout mismatch");
@@ -228,7 +234,7 @@
       if (bad) throw new RangeError(bad);
     }
     const data = humanNumbers(numberWords);
-    const V = data.itos.length, validRows = cfg.validRows || VALID_ROWS_DEFAULT;
+    const V = data.itos.length, validRows = cfg.validRows || DATA.valid_rows;
     const tl = loader(data.train, cfg.bs, cfg.bptt), vl = loader(data.valid, validRows, cfg.bptt);
     const net = await makeNet(module, cfg.kind, cfg.H, V, Math.max(cfg.bs, validRows), cfg.bptt);
     if (cfg.weights) setWeights(net, cfg.weights);
@@ -247,12 +253,11 @@
         if (!Number.isFinite(loss)) {
           diverged = true;
           message = "The loss became " + loss + " at epoch " + epoch + ", batch " + k + " (learning rate " +
-            oneCycle(step, total, cfg.lr, cfg.pctStart, 25, 1e5)[0].toPrecision(3) + " at that step, peak " + cfg.lr +
+            oneCycle(step, total, cfg.lr, cfg.pctStart)[0].toPrecision(3) + " at that step, peak " + cfg.lr +
             "): the run diverged. Try a lower peak learning rate, such as " + (cfg.lr / 10).toPrecision(2) + ".";
           break outer;
         }
-        const [lr, beta1] = oneCycle(step, total, cfg.lr, cfg.pctStart, 25, 1e5);
-        net.adamw(lr, beta1, 0.99, 1e-5, cfg.wd);
+        net.cycleStep(step, total, cfg.lr, cfg.pctStart, cfg.wd);
         step++;
         losses.push(loss); batchLosses.push(loss);
         if (hooks.progress) hooks.progress({ epoch, batch: k + 1, batches: tl.n, step, total, loss, elapsed: now() - t0, tokens: tl.bs * T });

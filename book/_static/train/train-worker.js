@@ -8,9 +8,9 @@
  * The loop yields to the worker's event loop after every batch (through a MessageChannel, which
  * is not throttled as timers are), so a "stop" is seen before the next batch starts.
  */
-/* global importScripts, rnnbookTrainCore, rnnbookPlayground */
+/* global importScripts, rnnbookTrainCore, rnnbookShared */
 "use strict";
-importScripts("../playground/playground.js", "train-core.js");
+importScripts("../facts.js", "../playground/shared.js", "train-core.js");
 
 let modulePromise = null;
 let stopRequested = false;
@@ -39,7 +39,7 @@ async function run(cfg) {
   const module = await wasmModule();
   stopRequested = false;
   let lastPost = 0;
-  const result = await rnnbookTrainCore.train(module, rnnbookPlayground.numberWords, cfg, {
+  const result = await rnnbookTrainCore.train(module, rnnbookShared.numberWords, cfg, {
     progress(info) {
       stepsDone = info.step;
       pending.push(info.loss);
@@ -92,8 +92,7 @@ async function check(spec) {
     const b = spec.batches[s % spec.batches.length];
     net2.x().set(b.x); net2.y().set(b.y);
     stepLosses.push(net2.trainBatch(b.B, b.T));
-    const [lr, beta1] = core.oneCycle(s, spec.total, spec.lr, spec.pctStart, 25, 1e5);
-    net2.adamw(lr, beta1, 0.99, 1e-5, spec.wd);
+    net2.cycleStep(s, spec.total, spec.lr, spec.pctStart, spec.wd);
   }
   const after = core.weights(net2), out = {};
   for (const [k, v] of Object.entries(after)) out[k] = Array.from(v);
@@ -103,7 +102,7 @@ async function check(spec) {
 /* The data check: the vocabulary, both streams, and batches 0, 1 and the last of each loader
  * in spec.loaders ({bs, bptt, stream}). */
 function checkData(spec) {
-  const d = rnnbookTrainCore.humanNumbers(rnnbookPlayground.numberWords);
+  const d = rnnbookTrainCore.humanNumbers(rnnbookShared.numberWords);
   const loaders = spec.loaders.map((l) => {
     const dl = rnnbookTrainCore.loader(d[l.stream], l.bs, l.bptt), batches = {};
     for (const k of new Set([0, 1, dl.n - 1])) {
