@@ -1,6 +1,6 @@
 """Benchmark: cost against sequence length of a GRU, a minGRU scan and attention.
 
-The measurement of the chapter "RNNs today" (``rnnbook.modern.length_costs``): forward and
+The measurement of the chapter "RNNs today" (``rnnbook.lengths.length_costs``): forward and
 backward time per token of one layer of each kind, width 64, as the sequence grows from 16 to
 4,096 tokens (or ``--lengths``):
 
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from rnnbook.modern import length_costs, plot_length_costs
+    from rnnbook.lengths import length_costs, plot_length_costs
 
     rows = length_costs(args.lengths, batch=batch, repeats=args.repeats, device=device,
                         budget=args.budget)

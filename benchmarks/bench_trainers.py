@@ -70,8 +70,8 @@ from torch import nn
 
 import rnnbook
 from rnnbook.data import HumanNumbers, LMLoader, load_human_numbers
-from rnnbook.experiments import Recipe, get_recipe
 from rnnbook.learner import Learner, SilentReporter, default_device, set_seed
+from rnnbook.recipes import Recipe, get_recipe
 
 WAYS = ("rnnbook", "fastai", "bare")
 MODELS = {"gru": "gru2", "stateful": "stateful"}

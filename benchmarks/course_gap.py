@@ -63,8 +63,8 @@ from rnnbook.data import (
     number_lines,
     tokenize,
 )
-from rnnbook.experiments import get_recipe
 from rnnbook.learner import set_seed
+from rnnbook.recipes import get_recipe
 from rnnbook.yardstick import VALID_ROWS
 
 COMMIT = "53aecadad6bf34957d366aa1bc8173506a53d11f"

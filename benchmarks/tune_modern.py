@@ -47,10 +47,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rnnbook.data import load_human_numbers  # noqa: E402
-from rnnbook.experiments import RECIPES, train  # noqa: E402
+from rnnbook.experiments import train  # noqa: E402
 from rnnbook.learner import SilentReporter  # noqa: E402
 from rnnbook.models import StatefulMixin  # noqa: E402
 from rnnbook.modern import Block, MinGRULayer, MinLSTMLayer  # noqa: E402
+from rnnbook.recipes import RECIPES  # noqa: E402
 
 OUT = ROOT / "book" / "_data" / "modern_sweep.json"
 

@@ -4,9 +4,10 @@
 __version__ = "0.1.0"
 
 from .data import LMLoader, Vocab, load_human_numbers, number_to_words, show_batch
-from .experiments import RECIPES, Recipe, build, get_recipe, train
+from .experiments import build, train
 from .generation import generate
 from .learner import History, Learner, default_device, set_seed
+from .recipes import RECIPES, Recipe, get_recipe
 
 __all__ = [
     "LMLoader", "Vocab", "load_human_numbers", "number_to_words", "show_batch",

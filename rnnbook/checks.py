@@ -10,16 +10,21 @@ device name to a ``torch.device``), so a call site reads ``bs = positive_int("bs
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 import os
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 import torch
 
 __all__ = [
+    "door",
+    "maybe",
     "WrongType",
     "MAX_VOCAB",
     "MAX_UNITS",
@@ -62,6 +67,44 @@ MAX_SEED = 2**64 - 1
 """The largest seed: PyTorch's generators take seeds below 2**64."""
 MAX_THREADS = 256
 """The most CPU threads the package lets PyTorch use."""
+
+
+Fn = TypeVar("Fn", bound=Callable)
+
+
+def door(**rules: Callable[[str, object], object]) -> Callable[[Fn], Fn]:
+    """Make the decorated function a door of the package: ``rules`` maps its arguments to
+    the checks that refuse a bad value (``epochs=positive_int``; a check with settings as
+    ``functools.partial(integer, low=0)``), each called as ``rule(name, value)`` and
+    returning the value to use.
+
+    The rules run only for a call from outside the package (a chapter, a reader's code, a
+    test). A call from one of rnnbook's own modules passes straight through: what it passes
+    came in by a door that checked it already, so internal code trusts its callers.
+    """
+
+    def wrap(fn: Fn) -> Fn:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def checked(*args, **kwargs):
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if caller.partition(".")[0] == "rnnbook":
+                return fn(*args, **kwargs)
+            bound = signature.bind(*args, **kwargs)
+            for name, rule in rules.items():
+                if name in bound.arguments:
+                    bound.arguments[name] = rule(name, bound.arguments[name])
+            return fn(*bound.args, **bound.kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return wrap
+
+
+def maybe(rule: Callable[[str, object], object]) -> Callable[[str, object], object]:
+    """``rule``, letting ``None`` through (for :func:`door`)."""
+    return lambda name, value: None if value is None else rule(name, value)
 
 
 class WrongType(TypeError, ValueError):

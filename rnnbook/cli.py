@@ -12,8 +12,10 @@ import torch
 
 from . import checks
 from .data import load_human_numbers
-from .experiments import MAX_SEEDS, RECIPES, check_row, compare, format_row, get_recipe, train
+from .experiments import train
 from .learner import TextReporter, default_device
+from .recipes import RECIPES, get_recipe
+from .table import MAX_SEEDS, check_row, compare, format_row
 from .yardstick import VALID_ROWS, ceiling, loss_floor
 
 
@@ -84,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def format_table(rows: Sequence[dict]) -> str:
-    """The rows of :func:`rnnbook.experiments.compare` as an aligned text table: accuracy at
+    """The rows of :func:`rnnbook.table.compare` as an aligned text table: accuracy at
     64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points, the
     perplexity at 64 rows and its floor, and the numbers counted (mean)."""
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):

@@ -19,7 +19,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checks
 from .models import StatefulMixin
 
 __all__ = ["CopyGRU"]
@@ -51,10 +50,6 @@ class CopyGRU(StatefulMixin, nn.Module):
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1,
                  d_key: int = 32, mem_len: int = 24, p: float = 0.1):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden, n_layers)
-        d_key = checks.positive_int("d_key", d_key, at_most=checks.MAX_UNITS)
-        mem_len = checks.positive_int("mem_len", mem_len, at_most=checks.MAX_UNITS)
-        p = checks.dropout("p", p)
         self.n_hidden, self.n_layers, self.mem_len = n_hidden, n_layers, mem_len
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.GRU(n_hidden, n_hidden, n_layers, batch_first=True)

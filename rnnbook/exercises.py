@@ -28,7 +28,7 @@ from . import checks
 from .analysis import SLOTS, breakdown, slot_labels
 from .copy_gru import CopyGRU
 from .data import LMLoader, Vocab, load_human_numbers, number_to_words
-from .models import FullyConnected3, RegularizedLSTM, Stateful
+from .models import FullyConnected3, Loop3, RegularizedLSTM, Stateful
 
 __all__ = [
     "Check",
@@ -216,8 +216,6 @@ def check_loop3(loop_cls: type) -> str:
 def check_next_word(next_word: Callable) -> str:
     """``next_word(model, vocab, text)``: the word ``model`` ranks first after ``text``."""
     _callable(next_word, "next_word")
-    from .models import Loop3
-
     vocab = load_human_numbers().vocab
     model = Loop3(len(vocab), 16)
     model.train()

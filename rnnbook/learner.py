@@ -27,6 +27,7 @@ Batchnorm layers and parameters named ``bias*`` get no weight decay.
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import random
@@ -40,6 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import checks
+from .checks import door, maybe, non_negative_number, positive_int, positive_number
 
 __all__ = [
     "default_device",
@@ -72,9 +74,9 @@ def default_device() -> torch.device:
     return torch.device("cpu")
 
 
+@door(seed=functools.partial(checks.non_negative_int, at_most=checks.MAX_SEED))
 def set_seed(seed: int) -> None:
     """Seed Python's and PyTorch's random generators (on every device)."""
-    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
     random.seed(seed)
     torch.manual_seed(seed)
 
@@ -246,20 +248,20 @@ def _scored(model: nn.Module, out: torch.Tensor, y: torch.Tensor) -> tuple[torch
     return out.reshape(-1, out.shape[-1]), y.reshape(-1)
 
 
+@door(model=functools.partial(checks.instance, types=nn.Module, what="an nn.Module"),
+      out=functools.partial(checks.instance, types=torch.Tensor, what="a tensor of scores"),
+      y=functools.partial(checks.instance, types=torch.Tensor, what="a tensor of token ids"))
 def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Mean cross-entropy, number of correct predictions and number of scored tokens.
 
     A model with ``predicts_last = True`` is scored on the last target of each row only.
     """
-    checks.instance("model", model, nn.Module, "an nn.Module")
-    checks.instance("out", out, torch.Tensor, "a tensor of scores")
-    checks.instance("y", y, torch.Tensor, "a tensor of token ids")
     out, y = _scored(model, out, y)
     return F.cross_entropy(out, y), (out.argmax(-1) == y).sum(), y.numel()
 
 
-def _loader(name: str, dl: object) -> None:
+def _loader(name: str, dl: object) -> Iterable:
     """Refuse ``dl`` unless it is a sized iterable of batches, such as an ``LMLoader``."""
     allowed = "an LMLoader (or another sized iterable of (x, y) batches)"
     if not isinstance(dl, Iterable) or not hasattr(dl, "__len__") or isinstance(dl, (str, bytes)):
@@ -270,6 +272,7 @@ def _loader(name: str, dl: object) -> None:
     if not (isinstance(first, (tuple, list)) and len(first) == 2
             and all(isinstance(t, torch.Tensor) for t in first)):
         checks.refuse(name, dl, allowed + " whose batches are (x, y) pairs of tensors", wrong_type=True)
+    return dl
 
 
 def param_groups(model: nn.Module, wd: float) -> list[dict]:
@@ -291,12 +294,11 @@ def param_groups(model: nn.Module, wd: float) -> list[dict]:
 class Learner:
     """A model, its training and validation batches, and the device they run on."""
 
+    @door(model=functools.partial(checks.instance, types=nn.Module, what="an nn.Module"),
+          train_dl=_loader, valid_dl=_loader, device=checks.device)
     def __init__(self, model: nn.Module, train_dl: Iterable, valid_dl: Iterable,
                  device: str | torch.device | None = None):
-        checks.instance("model", model, nn.Module, "an nn.Module")
-        _loader("train_dl", train_dl)
-        _loader("valid_dl", valid_dl)
-        device = checks.device("device", device)
+        device = torch.device(device) if device is not None else None
         self.device = device if device is not None else default_device()
         self.model = model.to(self.device)
         # loaders that can (LMLoader) move their data to the device once, not every batch
@@ -312,12 +314,11 @@ class Learner:
         for x, y in dl:
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
+    @door(dl=maybe(_loader))
     @torch.no_grad()
     def validate(self, dl: Iterable | None = None) -> tuple[float, float]:
         """Loss and accuracy (averaged over scored tokens) on ``dl`` (default: the validation
         batches), from a reset state."""
-        if dl is not None:
-            _loader("dl", dl)
         self.model.eval()
         self._reset()
         total_loss = torch.zeros((), device=self.device)
@@ -330,6 +331,7 @@ class Learner:
             count += n
         return (total_loss / count).item(), (total_correct.double() / count).item()
 
+    @door(dl=maybe(_loader))
     @torch.no_grad()
     def predict(self, dl: Iterable | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Inputs, predictions and targets of every batch of ``dl`` (default: validation),
@@ -337,8 +339,6 @@ class Learner:
 
         For a last-token model the predictions and targets have one column per batch.
         """
-        if dl is not None:
-            _loader("dl", dl)
         self.model.eval()
         self._reset()
         xs, preds, ys = [], [], []
@@ -349,6 +349,13 @@ class Learner:
             xs.append(x.cpu()), preds.append(out.cpu()), ys.append(y.cpu())
         return torch.cat(xs, 1), torch.cat(preds, 1), torch.cat(ys, 1)
 
+    @door(epochs=positive_int, lr=positive_number, wd=non_negative_number,
+          pct_start=functools.partial(checks.number, low=0.0, high=1.0, open_low=True,
+                                      open_high=True),
+          div=positive_number, final_div=positive_number, clip=maybe(positive_number),
+          reporter=maybe(functools.partial(checks.instance, types=Reporter,
+                                           what="a Reporter (or None for the default)")),
+          should_stop=functools.partial(checks.function, none=True))
     def fit_one_cycle(self, epochs: int, lr: float, *, wd: float = 0.01, pct_start: float = 0.25,
                       div: float = 25.0, final_div: float = 1e5,
                       reporter: Reporter | None = None,
@@ -362,15 +369,6 @@ class Learner:
         ``clip`` (``clip_grad_norm_``; chapter "Gates"). The norm of every batch, before
         clipping, goes to ``History.grad_norms``. Returns the run's :class:`History`.
         """
-        epochs, lr = checks.positive_int("epochs", epochs), checks.positive_number("lr", lr)
-        wd = checks.non_negative_number("wd", wd)
-        pct_start = checks.number("pct_start", pct_start, 0.0, 1.0, open_low=True, open_high=True)
-        div, final_div = checks.positive_number("div", div), checks.positive_number("final_div", final_div)
-        if reporter is not None:
-            checks.instance("reporter", reporter, Reporter, "a Reporter (or None for the default)")
-        checks.function("should_stop", should_stop, none=True)
-        if clip is not None:
-            clip = checks.positive_number("clip", clip)
         params = [p for p in self.model.parameters() if p.requires_grad]
         n_batches = len(self.train_dl)
         opt = torch.optim.AdamW(param_groups(self.model, wd), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS)

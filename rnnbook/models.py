@@ -15,14 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checks
-
 __all__ = [
     "FullyConnected3",
     "Loop3",
     "EveryToken",
     "Stateful",
     "StatefulRNN",
+    "LoopNoBN",
+    "RNNNoBN",
     "GRU2",
     "LSTM2",
     "RegularizedLSTM",
@@ -35,7 +35,6 @@ class BatchNorm1dFlat(nn.BatchNorm1d):
     """``BatchNorm1d`` over the last dimension of a (batch, time, features) tensor."""
 
     def __init__(self, num_features: int, *args, **kwargs):
-        checks.positive_int("num_features", num_features, at_most=checks.MAX_UNITS)
         super().__init__(num_features, *args, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -57,16 +56,13 @@ class FullyConnected3(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden)
         self.i_h = nn.Embedding(vocab_size, n_hidden)  # green arrow
         self.h_h = nn.Linear(n_hidden, n_hidden)  # brown arrow
         self.h_o = nn.Linear(n_hidden, vocab_size)  # blue arrow
         self.bn = nn.BatchNorm1d(n_hidden)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[1] != 3:
-            raise ValueError(f"FullyConnected3 reads exactly 3 tokens, "
-                             f"got a batch of {x.shape[1]}")
+        assert x.shape[1] == 3, "FullyConnected3 reads exactly 3 tokens"
         h = self.bn(F.relu(self.i_h(x[:, 0])))
         h = h + self.i_h(x[:, 1])
         h = self.bn(F.relu(self.h_h(h)))
@@ -86,7 +82,6 @@ class Loop3(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -109,7 +104,6 @@ class EveryToken(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -160,7 +154,6 @@ class Stateful(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden)
         self.n_hidden = n_hidden
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.h_h = nn.Linear(n_hidden, n_hidden)
@@ -184,7 +177,6 @@ class StatefulRNN(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.RNN(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -198,12 +190,28 @@ class StatefulRNN(StatefulMixin, nn.Module):
         return self.h_o(self.bn(res))
 
 
+class LoopNoBN(Stateful):
+    """fastbook's ``LMModel4`` (chapter "Gates"): :class:`Stateful` without the batchnorm."""
+
+    def __init__(self, vocab_size: int, n_hidden: int = 64):
+        super().__init__(vocab_size, n_hidden)
+        self.bn = nn.Identity()
+
+
+class RNNNoBN(StatefulRNN):
+    """fastbook's ``LMModel5`` (chapter "Gates"): :class:`StatefulRNN` without the
+    batchnorm."""
+
+    def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 1):
+        super().__init__(vocab_size, n_hidden, n_layers)
+        self.bn = nn.Identity()
+
+
 class GRU2(StatefulMixin, nn.Module):
     """A stateful 2-layer GRU: gates decide how much of the old state to keep."""
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.GRU(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -223,7 +231,6 @@ class LSTM2(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.rnn = nn.LSTM(n_hidden, n_hidden, n_layers, batch_first=True)
@@ -254,10 +261,6 @@ class RegularizedLSTM(StatefulMixin, nn.Module):
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2,
                  p: float = 0.4, alpha: float = 2.0, beta: float = 1.0):
         super().__init__()
-        checks.model_sizes(vocab_size, n_hidden, n_layers)
-        p = checks.dropout("p", p)
-        alpha = checks.non_negative_number("alpha", alpha)
-        beta = checks.non_negative_number("beta", beta)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.alpha, self.beta = alpha, beta
         self.i_h = nn.Embedding(vocab_size, n_hidden)

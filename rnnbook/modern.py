@@ -29,49 +29,44 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checks
-from .checks import MAX_UNITS, dropout, model_sizes, positive_int, tensor
+from .checks import door, maybe, tensor
 from .models import StatefulMixin
 
 __all__ = ["g", "log_g", "parallel_scan", "log_scan", "sequential_scan", "MinLayer",
            "MinGRULayer", "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer",
-           "Attention", "Block",
-           "MIXERS", "MAX_CONTEXT", "length_costs", "plot_length_costs"]
+           "Attention", "Block", "MAX_CONTEXT"]
 
 
+@door(x=tensor)
 def g(x: torch.Tensor) -> torch.Tensor:
     """The paper's positive activation for the candidate state: ``x + 0.5`` for
     ``x >= 0``, ``sigmoid(x)`` below (continuous, always > 0, so ``h`` stays
     positive)."""
-    x = tensor("x", x)
     return torch.where(x >= 0, x + 0.5, torch.sigmoid(x))
 
 
+@door(x=tensor)
 def log_g(x: torch.Tensor) -> torch.Tensor:
     """``log(g(x))``, computed without taking the log of a small number."""
-    x = tensor("x", x)
     return torch.where(x >= 0, torch.log(F.relu(x) + 0.5), -F.softplus(-x))
 
 
-def _scan_args(a: object, b: object, h0: object, names: str = "a b") -> None:
-    """Refuse scan arguments that are not (B, T, H) float tensors of one shape and a
-    (B, H) ``h0`` (or None)."""
-    name_a, name_b = names.split()
-    a, b = tensor(name_a, a, 3), tensor(name_b, b, 3)
-    if b.shape != a.shape:
-        checks.refuse(name_b, b, f"a tensor of the shape of {name_a}, {tuple(a.shape)}")
-    shape = (a.shape[0], a.shape[2])  # (B, H)
-    if tensor("h0", h0, 2, none=True) is not None and h0.shape != shape:
-        checks.refuse("h0", h0, f"None or a (B, H) tensor, {shape}")
+def _bth(name: str, value: object) -> torch.Tensor:
+    return tensor(name, value, 3)  # (B, T, H)
 
 
+def _bh(name: str, value: object) -> torch.Tensor:
+    return tensor(name, value, 2)  # (B, H)
+
+
+@door(**{n: _bth for n in ("a", "b", "log_a", "log_b")}, h0=maybe(_bh))
 def parallel_scan(a: torch.Tensor, b: torch.Tensor,
                   h0: torch.Tensor | None = None) -> torch.Tensor:
     """All ``h_t = a_t * h_{t-1} + b_t`` of ``a``, ``b`` (B, T, H) along time, in
     ``ceil(log2(T))`` rounds; ``h0`` (B, H) is the state before the first step (zeros if
     None). Round ``k`` turns each step into the composite of the ``2**k`` steps ending
     at it: two steps ``(a1, b1)`` then ``(a2, b2)`` make ``(a1 * a2, a2 * b1 + b2)``."""
-    _scan_args(a, b, h0)
+    assert a.shape == b.shape  # (B, T, H)
     if h0 is not None:
         b = torch.cat([b[:, :1] + a[:, :1] * h0[:, None], b[:, 1:]], 1)
     span = 1
@@ -83,11 +78,12 @@ def parallel_scan(a: torch.Tensor, b: torch.Tensor,
     return b
 
 
+@door(**{n: _bth for n in ("a", "b", "log_a", "log_b")}, h0=maybe(_bh))
 def log_scan(log_a: torch.Tensor, log_b: torch.Tensor,
              h0: torch.Tensor | None = None) -> torch.Tensor:
     """The paper's scan in log space (Heinsen 2023), for positive ``b`` and ``h0``:
     ``h_t = exp(A_t + logcumsumexp(log b_s - A_s))`` with ``A_t = cumsum log a``."""
-    _scan_args(log_a, log_b, h0, "log_a log_b")
+    assert log_a.shape == log_b.shape  # (B, T, H)
     if h0 is not None:
         log_b = torch.cat([torch.log(h0)[:, None], log_b], 1)
         log_a = F.pad(log_a, (0, 0, 1, 0))
@@ -96,10 +92,11 @@ def log_scan(log_a: torch.Tensor, log_b: torch.Tensor,
     return h if h0 is None else h[:, 1:]
 
 
+@door(**{n: _bth for n in ("a", "b", "log_a", "log_b")}, h0=maybe(_bh))
 def sequential_scan(a: torch.Tensor, b: torch.Tensor,
                     h0: torch.Tensor | None = None) -> torch.Tensor:
     """The same recurrence one step at a time (the reference for the scans)."""
-    _scan_args(a, b, h0)
+    assert a.shape == b.shape  # (B, T, H)
     h = torch.zeros_like(b[:, 0]) if h0 is None else h0
     out = []
     for t in range(a.shape[1]):
@@ -114,7 +111,6 @@ class MinLayer(nn.Module):
 
     def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``a`` (keep) and ``b`` (write) of each step of ``x``, both (B, T, H)."""
-        tensor("x", x, 3)
         raise NotImplementedError
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None,
@@ -125,23 +121,16 @@ class MinLayer(nn.Module):
         return (parallel_scan if parallel else sequential_scan)(a, b, h0)
 
 
-def _sizes(n_in: object, n_hidden: object) -> tuple[int, int]:
-    return (positive_int("n_in", n_in, MAX_UNITS),
-            positive_int("n_hidden", n_hidden, MAX_UNITS))
-
-
 class MinGRULayer(MinLayer):
     """One minGRU layer: ``z_t = sigmoid(lin_z(x_t))``, ``h~_t = g(lin_h(x_t))``,
     ``h_t = (1 - z_t) h_{t-1} + z_t h~_t``. Neither reads ``h_{t-1}``."""
 
     def __init__(self, n_in: int, n_hidden: int):
         super().__init__()
-        n_in, n_hidden = _sizes(n_in, n_hidden)
         self.lin_z = nn.Linear(n_in, n_hidden)
         self.lin_h = nn.Linear(n_in, n_hidden)
 
     def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = tensor("x", x, 3, self.lin_z.in_features)
         z = torch.sigmoid(self.lin_z(x))
         return 1 - z, z * g(self.lin_h(x))
 
@@ -153,13 +142,11 @@ class MinLSTMLayer(MinLayer):
 
     def __init__(self, n_in: int, n_hidden: int):
         super().__init__()
-        n_in, n_hidden = _sizes(n_in, n_hidden)
         self.lin_f = nn.Linear(n_in, n_hidden)
         self.lin_i = nn.Linear(n_in, n_hidden)
         self.lin_h = nn.Linear(n_in, n_hidden)
 
     def coefficients(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = tensor("x", x, 3, self.lin_f.in_features)
         # log f - log i from the logits (f = sigmoid(lin_f(x)), i likewise): no division
         diff = F.softplus(-self.lin_f(x)) - F.softplus(-self.lin_i(x))
         return torch.sigmoid(-diff), torch.sigmoid(diff) * g(self.lin_h(x))
@@ -183,7 +170,6 @@ class MinGRU(StatefulMixin, nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2):
         super().__init__()
-        vocab_size, n_hidden, n_layers = model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.blocks = nn.ModuleList(
@@ -227,11 +213,9 @@ class CausalTransformer(nn.Module):
     def __init__(self, vocab_size: int, n_hidden: int = 64, n_layers: int = 2,
                  n_heads: int = 4, context: int = 20, p: float = 0.1):
         super().__init__()
-        vocab_size, n_hidden, n_layers = model_sizes(vocab_size, n_hidden, n_layers)
         self.n_hidden, self.n_layers = n_hidden, n_layers
-        self.n_heads = _heads(n_hidden, n_heads)
-        self.context = positive_int("context", context, MAX_CONTEXT)
-        p = dropout("p", p)
+        assert n_hidden % n_heads == 0, "n_hidden must be a multiple of n_heads"
+        self.n_heads, self.context = n_heads, context
         self.i_h = nn.Embedding(vocab_size, n_hidden)
         self.pos = nn.Embedding(context, n_hidden)
         self.blocks = nn.ModuleList([Block(n_hidden, Attention(n_hidden, n_heads), p)
@@ -257,21 +241,13 @@ MAX_CONTEXT = 4096
 """The longest window a :class:`CausalTransformer` reads (the book's read 20)."""
 
 
-def _heads(n_hidden: int, n_heads: object) -> int:
-    n_heads = positive_int("n_heads", n_heads, MAX_UNITS)
-    if n_hidden % n_heads:
-        raise ValueError(f"n_hidden ({n_hidden}) must be a multiple of "
-                         f"n_heads ({n_heads})")
-    return n_heads
-
-
 class Attention(nn.Module):
     """Causal multi-head self-attention: position ``t`` reads positions ``0..t``."""
 
     def __init__(self, n_hidden: int, n_heads: int):
         super().__init__()
-        n_hidden = positive_int("n_hidden", n_hidden, MAX_UNITS)
-        self.n_heads = _heads(n_hidden, n_heads)
+        assert n_hidden % n_heads == 0, "n_hidden must be a multiple of n_heads"
+        self.n_heads = n_heads
         self.qkv = nn.Linear(n_hidden, 3 * n_hidden)
         self.proj = nn.Linear(n_hidden, n_hidden)
 
@@ -291,9 +267,7 @@ class Block(nn.Module):
 
     def __init__(self, n_hidden: int, mixer: nn.Module, p: float = 0.0, mlp: int = 4):
         super().__init__()
-        n_hidden = positive_int("n_hidden", n_hidden, MAX_UNITS)
-        self.mixer = checks.instance("mixer", mixer, nn.Module, "a layer (nn.Module)")
-        p, mlp = dropout("p", p), positive_int("mlp", mlp, 16)
+        self.mixer = mixer
         self.ln1, self.ln2 = nn.LayerNorm(n_hidden), nn.LayerNorm(n_hidden)
         self.mlp = nn.Sequential(nn.Linear(n_hidden, mlp * n_hidden), nn.ReLU(),
                                  nn.Linear(mlp * n_hidden, n_hidden))
@@ -301,108 +275,7 @@ class Block(nn.Module):
 
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x + mlp(ln2(x))``."""
-        x = tensor("x", x, None, self.ln2.normalized_shape[0])
         return x + self.drop(self.mlp(self.ln2(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.feed_forward(x + self.drop(self.mixer(self.ln1(x))))
-
-
-MIXERS = ("gru", "mingru", "attention")
-"""The three ways for a position to learn about earlier ones that :func:`length_costs`
-times."""
-
-
-def _mixer(kind: str, n_hidden: int) -> nn.Module:
-    if kind == "gru":
-        return nn.GRU(n_hidden, n_hidden, batch_first=True)
-    if kind == "mingru":
-        return MinGRULayer(n_hidden, n_hidden)
-    if kind == "attention":
-        return Attention(n_hidden, 4)
-    raise ValueError(f"unknown mixer {kind!r}; the mixers are {', '.join(MIXERS)}")
-
-
-def length_costs(lengths=(16, 64, 256, 1024, 4096), batch: int = 1, n_hidden: int = 64,
-                 repeats: int = 3, device: str | torch.device = "cpu",
-                 mixers=MIXERS, budget: float = 0.5) -> list[dict]:
-    """Forward-and-backward time per token of one layer of each mixer as the sequence
-    grows: ``gru`` (``nn.GRU``, one step after another), ``mingru``
-    (:class:`MinGRULayer` with :func:`parallel_scan`) and ``attention``
-    (:class:`Attention`, 4 heads, causal).
-
-    Each mixer runs once untimed (a warm-up), then each length up to ``repeats`` times,
-    fewer once a run takes over ``budget`` seconds; one row each with ``mixer``,
-    ``length``, ``seconds`` (the fastest run: other work on the machine only slows a run
-    down), ``per_token`` (seconds / (batch * length)) and ``steps``: how many steps
-    must run one after another (``length`` for the GRU, ``ceil(log2(length))`` rounds
-    for the scan, 1 for attention)."""
-    import time
-
-    lengths = checks.increasing_ints("lengths", lengths, at_most=2**16)
-    batch = positive_int("batch", batch, 1024)
-    n_hidden = positive_int("n_hidden", n_hidden, MAX_UNITS)
-    repeats = positive_int("repeats", repeats)
-    device = checks.device("device", device, none=False)
-    mixers = checks.strings("mixers", mixers)
-    mixers = [checks.one_of("mixers", m, MIXERS) for m in mixers]
-    budget = checks.positive_number("budget", budget)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    gen = torch.Generator().manual_seed(0)
-    rows = []
-    for kind in mixers:
-        torch.manual_seed(0)
-        layer = _mixer(kind, n_hidden).to(device)
-
-        def run(n: int, layer: nn.Module = layer) -> float:
-            x = torch.randn(batch, n, n_hidden, generator=gen).to(device)
-            x.requires_grad_()
-            sync()
-            start = time.perf_counter()
-            out = layer(x)
-            out = out[0] if isinstance(out, tuple) else out  # nn.GRU: (output, h)
-            out.sum().backward()
-            sync()
-            return time.perf_counter() - start
-
-        run(lengths[0])  # warm-up
-        for n in lengths:
-            times = [run(n)]
-            while len(times) < repeats and sum(times) < budget:
-                times.append(run(n))
-            seconds = min(times)
-            steps = {"gru": n, "mingru": math.ceil(math.log2(n)) if n > 1 else 0,
-                     "attention": 1}[kind]
-            rows.append({"mixer": kind, "length": n, "seconds": seconds,
-                         "per_token": seconds / (batch * n), "steps": steps})
-    return rows
-
-
-def plot_length_costs(rows: list[dict], title: str = ""):
-    """The rows of :func:`length_costs` as a log-log plot: time per token against
-    length, each mixer relative to its own time per token at the shortest length.
-    Returns the figure."""
-    import matplotlib.pyplot as plt
-
-    keys = {"mixer", "length", "per_token"}
-    rows = checks.iterable("rows", rows, "a list of rows of length_costs")
-    if not rows or not all(isinstance(r, dict) and keys <= set(r) for r in rows):
-        checks.refuse("rows", rows, "a list of rows of length_costs (dicts with "
-                      "mixer, length, per_token)")
-    title = checks.text("title", title)
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
-    for i, kind in enumerate(dict.fromkeys(r["mixer"] for r in rows)):
-        mine = [r for r in rows if r["mixer"] == kind]
-        base = mine[0]["per_token"]
-        ax.plot([r["length"] for r in mine], [r["per_token"] / base for r in mine],
-                marker="o", color=f"C{i}", label=kind)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
-    ax.set_xlabel("sequence length (tokens)")
-    ax.set_ylabel("time per token\n(relative to the shortest)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig

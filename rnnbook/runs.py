@@ -26,18 +26,17 @@ import json
 import os
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 
 from . import __version__, checks
-from .learner import History, Learner, Reporter
+from .checks import door
+from .learner import History, Learner, Reporter, default_reporter
+from .recipes import Recipe
 
-if TYPE_CHECKING:
-    from .experiments import Recipe
-
-__all__ = ["ENV", "folder", "run_key", "load", "save", "record", "replay", "build_runs"]
+__all__ = ["ENV", "folder", "cached", "run_key", "has", "load", "save", "record", "replay", "build_runs"]
 
 ENV = "RNNBOOK_RUN_CACHE"
 """The environment variable that names the cache's folder; unset or empty: no cache."""
@@ -45,16 +44,16 @@ CHAPTER_ENV, BUILD_ENV = "RNNBOOK_CHAPTER", "RNNBOOK_BUILD"
 """Set by the book's extension: the chapter being executed, and the build's id."""
 
 
-def _recipe(recipe: object) -> None:
-    from .experiments import Recipe  # here, not at the top: experiments imports this module
+_recipe = functools.partial(checks.instance, types=Recipe, what="a Recipe")
+_seed = functools.partial(checks.non_negative_int, at_most=checks.MAX_SEED)
+_learn = functools.partial(checks.instance, types=Learner, what="a Learner")
 
-    checks.instance("recipe", recipe, Recipe, "a Recipe")
 
-
-def _key(key: object) -> None:
+def _key(name: str, key: object) -> str:
     if not isinstance(key, str) or not key.isalnum():
-        checks.refuse("key", key, "a run key (letters and digits, from run_key())",
+        checks.refuse(name, key, "a run key (letters and digits, from run_key())",
                       wrong_type=not isinstance(key, str))
+    return key
 
 
 def folder() -> Path | None:
@@ -111,21 +110,52 @@ def settings(recipe: Recipe) -> dict:
     return out
 
 
+Fit = Callable[[Learner, Recipe, int, "Reporter | None", "Callable[[], bool] | None"], History]
+
+
+def cached(fit: Fit) -> Fit:
+    """``fit(learn, recipe, seed, reporter, should_stop)`` with the cache around it: the run is
+    loaded into ``learn`` if this build trained it already, else fitted and saved; either way
+    it is logged (:func:`~rnnbook.experiments.train` wraps its fit in this while a book is
+    built)."""
+
+    @functools.wraps(fit)
+    def fit_or_load(learn: Learner, recipe: Recipe, seed: int, reporter: Reporter | None,
+                    should_stop: Callable[[], bool] | None) -> History:
+        start = time.perf_counter()
+        key = run_key(recipe, seed, learn.device)
+        history = load(key, learn)
+        loaded = history is not None
+        if loaded:
+            replay(history, reporter if reporter is not None else default_reporter())
+        else:
+            history = fit(learn, recipe, seed, reporter, should_stop)
+            save(key, learn, history)
+        record(recipe, seed, time.perf_counter() - start, loaded)
+        return history
+
+    return fit_or_load
+
+
+@door(recipe=_recipe, seed=_seed, device=functools.partial(checks.device, none=False))
 def run_key(recipe: Recipe, seed: int, device: torch.device) -> str:
     """The key of one run: everything that can change what it learns."""
-    _recipe(recipe)
-    seed = checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
-    device = checks.device("device", device, none=False)
     what = {"recipe": settings(recipe), "seed": seed, "device": str(device),
             "threads": torch.get_num_threads(), "torch": torch.__version__,
             "rnnbook": __version__, "source": source_hash()}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:20]
 
 
+@door(key=_key)
+def has(key: str) -> bool:
+    """Whether the cache holds run ``key``."""
+    base = folder()
+    return base is not None and (base / f"{key}.pt").exists()
+
+
+@door(key=_key, learn=_learn)
 def load(key: str, learn: Learner) -> History | None:
     """Load run ``key`` into ``learn``'s model and return its history; ``None`` if not cached."""
-    _key(key)
-    checks.instance("learn", learn, Learner, "a Learner")
     base = folder()
     path = base / f"{key}.pt" if base is not None else None
     if path is None or not path.exists():
@@ -136,11 +166,10 @@ def load(key: str, learn: Learner) -> History | None:
     return History(**saved["history"])
 
 
+@door(key=_key, learn=_learn,
+      history=functools.partial(checks.instance, types=History, what="a History"))
 def save(key: str, learn: Learner, history: History) -> None:
     """Save a finished run (weights and history) under ``key``, if there is a cache."""
-    _key(key)
-    checks.instance("learn", learn, Learner, "a Learner")
-    checks.instance("history", history, History, "a History")
     base = folder()
     if base is None or history.stopped:
         return
@@ -150,12 +179,9 @@ def save(key: str, learn: Learner, history: History) -> None:
     os.replace(tmp, base / f"{key}.pt")  # atomic: a reader sees the whole file or none
 
 
+@door(recipe=_recipe, seed=_seed, seconds=checks.non_negative_number, loaded=checks.boolean)
 def record(recipe: Recipe, seed: int, seconds: float, loaded: bool) -> None:
     """Log one run of the build (what the Build report page lists)."""
-    _recipe(recipe)
-    checks.non_negative_int("seed", seed, at_most=checks.MAX_SEED)
-    checks.non_negative_number("seconds", seconds)
-    checks.boolean("loaded", loaded)
     base = folder()
     if base is None:
         return
@@ -169,10 +195,10 @@ def record(recipe: Recipe, seed: int, seconds: float, loaded: bool) -> None:
         f.write(json.dumps(entry) + "\n")
 
 
+@door(history=functools.partial(checks.instance, types=History, what="a History"),
+      reporter=functools.partial(checks.instance, types=Reporter, what="a Reporter"))
 def replay(history: History, reporter: Reporter) -> None:
     """Show a loaded run's epoch table through ``reporter``, as it was shown when it trained."""
-    checks.instance("history", history, History, "a History")
-    checks.instance("reporter", reporter, Reporter, "a Reporter")
     reporter.begin(len(history.rows), history.batches_per_epoch)
     for k in range(len(history.rows)):
         reporter.epoch(dataclasses.replace(history, rows=history.rows[:k + 1]))

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import html
 import struct
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,9 +21,10 @@ import torch
 
 from . import checks
 from .data import HumanNumbers, LMLoader, batch_text, load_human_numbers
-from .experiments import get_recipe, train
-from .learner import History, SilentReporter
+from .experiments import train_runs
+from .learner import History
 from .plotting import curves_png, heatmap_png, smooth
+from .recipes import get_recipe
 from .yardstick import VALID_ROWS
 
 __all__ = ["SweepResults", "sweep", "setting_png", "setting_heatmap_png", "setting_alt", "heatmap_alt",
@@ -102,7 +102,8 @@ class SweepResults:
 def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
           hiddens: Sequence[int] = (16, 32, 64, 128), epochs: int = 4, seed: int = 0,
           data: HumanNumbers | None = None, device=None, threads: int | None = 1,
-          progress: Callable[[int, int, History], None] | None = None) -> SweepResults:
+          progress: Callable[[int, int, History], None] | None = None,
+          workers: int = 1) -> SweepResults:
     """Train ``model`` once per (bptt, hidden) of the grid, each for ``epochs`` epochs
     from ``seed``, with :func:`~rnnbook.experiments.train` (the recipe's other settings
     unchanged).
@@ -111,7 +112,9 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     ``None`` leaves them alone). The grid's models are too small to gain from a second
     thread, and one thread keeps a busy machine from slowing the sweep down many times
     over (threads that wait for each other while other jobs hold the cores).
-    ``progress(bptt, hidden, history)`` is called after each run.
+    ``progress(bptt, hidden, history)`` is called after each run. ``workers > 1`` trains
+    that many settings at once, in worker processes of one thread each
+    (:func:`~rnnbook.parallel.run_jobs`); the results are the same.
     """
     recipe = get_recipe(checks.text("model", model))
     bptts = checks.increasing_ints("bptts", bptts)
@@ -124,6 +127,7 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     if threads is not None:
         threads = checks.positive_int("threads", threads, at_most=checks.MAX_THREADS)
     checks.function("progress", progress, none=True)
+    workers = checks.positive_int("workers", workers)
     data = data if data is not None else load_human_numbers()
     for b in bptts:  # refuse a bad grid before any training
         LMLoader(data.valid, bs=VALID_ROWS, bptt=b)
@@ -131,20 +135,22 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     saved_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
+    settings = {(b, h): recipe.with_(bptt=b, hidden=h, epochs=epochs) for b in bptts for h in hiddens}
+    grid = list(settings)
+
+    def done(i: int, history: History) -> None:
+        b, h = grid[i]
+        results.seconds[b, h] = sum(r["time"] for r in history.rows)
+        results.histories[b, h] = history
+        results.device = history.device
+        if progress is not None:
+            progress(b, h, history)
+
     try:
-        for b in bptts:
-            for h in hiddens:
-                start = time.perf_counter()
-                learn, history = train(recipe, seed=seed, data=data, device=device,
-                                       reporter=SilentReporter(), bptt=b, hidden=h,
-                                       epochs=epochs)
-                results.seconds[b, h] = time.perf_counter() - start
-                results.histories[b, h] = history
-                results.device = str(learn.device)
-                if progress is not None:
-                    progress(b, h, history)
+        train_runs([(r, seed) for r in settings.values()], device, workers, data, done)
     finally:
         torch.set_num_threads(saved_threads)
+    results.histories = {k: results.histories[k] for k in settings}  # in the grid's order
     return results
 
 

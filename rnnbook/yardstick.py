@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -25,9 +24,7 @@ from .checks import positive_int
 from .data import HumanNumbers, LMLoader, load_human_numbers
 from .learner import Learner
 from .models import StatefulMixin
-
-if TYPE_CHECKING:
-    from .experiments import Recipe
+from .recipes import Recipe, get_recipe
 
 __all__ = ["VALID_ROWS", "one_row_accuracy", "ceiling", "ceiling_for", "loss_floor",
            "loss_floor_for"]
@@ -73,9 +70,7 @@ def loss_floor_for(recipe: Recipe | str, rows: int = VALID_ROWS,
 
 def _sees(recipe: Recipe | str) -> tuple[int | None, bool]:
     """``window`` and ``last_only`` of :func:`ceiling` for what ``recipe``'s model sees."""
-    from .experiments import as_recipe  # here, not at the top: experiments imports this module
-
-    recipe = as_recipe(recipe)
+    recipe = get_recipe(recipe)
     stateful = isinstance(recipe.make, type) and issubclass(recipe.make, StatefulMixin)
     last_only = bool(getattr(recipe.make, "predicts_last", False))
     return (None if stateful else recipe.bptt), last_only

@@ -53,7 +53,7 @@ def test_bad_arguments_exit_with_a_message(argv, message, capsys):
 
 @pytest.mark.slow
 def test_compare_gives_the_same_numbers_with_two_workers():
-    from rnnbook.experiments import compare
+    from rnnbook.table import compare
 
     seen = []
     one = compare(["fc3"], seeds=2)

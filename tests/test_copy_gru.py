@@ -3,8 +3,8 @@ import torch
 
 from rnnbook import Learner, LMLoader, load_human_numbers
 from rnnbook.copy_gru import CopyGRU
-from rnnbook.experiments import RECIPES
 from rnnbook.learner import SilentReporter
+from rnnbook.recipes import RECIPES
 
 V, H, BS, T = 40, 16, 3, 9
 

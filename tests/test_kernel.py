@@ -65,8 +65,8 @@ def validation_case(key: str, after: dict) -> tuple[dict, list[tuple[float, int]
     """Two validation batches (state carried) from PyTorch's weights ``after`` its steps: the
     page's spec and PyTorch's (loss, right predictions) of each."""
     from rnnbook.data import load_human_numbers
-    from rnnbook.experiments import get_recipe
     from rnnbook.learner import loss_and_correct
+    from rnnbook.recipes import get_recipe
     from rnnbook.yardstick import VALID_ROWS
 
     recipe, data = get_recipe(key), load_human_numbers()

@@ -47,7 +47,7 @@ def test_a_run_is_trained_once_then_loaded(monkeypatch, tmp_path):
 
 
 def test_the_key_changes_with_the_code_and_the_settings(monkeypatch):
-    from rnnbook.experiments import get_recipe
+    from rnnbook.recipes import get_recipe
 
     recipe, device = get_recipe("gru2"), torch.device("cpu")
     key = runs.run_key(recipe, 0, device)
@@ -59,8 +59,8 @@ def test_the_key_changes_with_the_code_and_the_settings(monkeypatch):
 
 
 def test_a_model_class_written_in_a_chapter_is_keyed_by_its_code():
-    from rnnbook.experiments import get_recipe
     from rnnbook.models import StatefulRNN
+    from rnnbook.recipes import get_recipe
 
     def chapter_class(scale):  # the cell as a reader runs it, then edits and runs again
         cell = ("class RNNNoBN(StatefulRNN):\n"

@@ -10,7 +10,7 @@ import pytest
 
 from rnnbook import LMLoader, build
 from rnnbook.cli import format_table, main
-from rnnbook.experiments import RECIPES
+from rnnbook.recipes import RECIPES
 from rnnbook.yardstick import VALID_ROWS, ceiling, ceiling_for, loss_floor, loss_floor_for, one_row_accuracy
 
 
