@@ -38,6 +38,8 @@ __all__ = [
     "check_next_word",
     "check_every_token",
     "check_stateful",
+    "check_step_back",
+    "check_unit_corr",
     "check_gru_cell",
     "check_lstm_cell",
     "check_dropout",
@@ -650,3 +652,51 @@ def check_copy_guess(copy_guess: Callable) -> str:
         if got != expected:
             raise _Wrong(f"{what} is {_word(got, data.vocab)}, expected {_word(expected, data.vocab)}")
     return f"copy_guess follows the copy rule on {len(contexts)} contexts"
+
+
+# -- Inside the models --------------------------------------------------------------------------
+
+@_checker
+def check_step_back(step_back: Callable) -> str:
+    """``step_back(dh, h, h_prev, W)``: one step back through ``h = tanh(E_x + W h_prev + b)``,
+    returning ``(da, dW, dh_prev)``; compared with autograd (chapter "Inside the models")."""
+    _callable(step_back, "step_back")
+    bs, n = 3, 5
+    W = torch.randn(n, n, dtype=torch.double, requires_grad=True)
+    h_prev = torch.randn(bs, n, dtype=torch.double, requires_grad=True)
+    a = torch.randn(bs, n, dtype=torch.double) + h_prev @ W.T  # E_x + b, then W h_prev
+    h = torch.tanh(a)
+    dh = torch.randn(bs, n, dtype=torch.double)
+    expected_da, expected_dW, expected_dh_prev = torch.autograd.grad(h, [a, W, h_prev], dh)
+    got = _call("step_back(dh, h, h_prev, W)", step_back, dh, h.detach(), h_prev.detach(),
+                W.detach())
+    if not isinstance(got, tuple) or len(got) != 3:
+        raise _Wrong(f"step_back returned {type(got).__name__}, expected a tuple (da, dW, dh_prev)")
+    for name, value, expected in zip(("da", "dW", "dh_prev"), got,
+                                     (expected_da, expected_dW, expected_dh_prev), strict=True):
+        value = _tensor(value, f"{name}", tuple(expected.shape))
+        if (diff := _first_difference(value, expected)) is not None:
+            raise _Wrong(f"{name} differs from autograd's {diff}"
+                         + (": tanh's derivative is 1 - h ** 2" if name == "da" else ""))
+    return "step_back is one step of backpropagation through time, as autograd computes it"
+
+
+@_checker
+def check_unit_corr(unit_corr: Callable) -> str:
+    """``unit_corr(states, flags)``: the correlation of each unit (column) of ``states``
+    (T, H) with ``flags`` (T,) of 0 and 1, as :func:`rnnbook.inside.neurons` computes it
+    (chapter "Inside the models")."""
+    _callable(unit_corr, "unit_corr")
+    states = torch.randn(50, 4)
+    flags = (torch.arange(50) % 5 == 0).float()
+    states[:, 1] += 3 * flags  # unit 1 follows the flags closely
+    expected = torch.stack([torch.corrcoef(torch.stack([states[:, u], flags]))[0, 1]
+                            for u in range(4)])
+    got = _tensor(_call("unit_corr(states, flags)", unit_corr, states.clone(), flags.clone()),
+                  "unit_corr(states, flags)", (4,))
+    if (diff := _first_difference(got, expected, atol=1e-4)) is not None:
+        uncentred = (states * flags[:, None]).sum(0) / (states.norm(dim=0) * flags.norm())
+        hint = (": subtract each column's mean and the flags' mean first"
+                if torch.allclose(got.float(), uncentred, atol=1e-4) else "")
+        raise _Wrong(f"unit_corr differs from the correlation {diff} (unit){hint}")
+    return "unit_corr is Pearson's correlation of each unit with the flags"

@@ -19,7 +19,8 @@ from rnnbook.data import ONES, TENS
 from rnnbook.models import EveryToken, Loop3, Stateful
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ["data", "fully_connected", "state", "gates", "regularisation", "errors", "stronger"]
+CHAPTERS = ["data", "fully_connected", "state", "gates", "regularisation", "inside", "errors",
+            "stronger"]
 CHECKERS = [name for name in exercises.__all__ if name.startswith("check_")]
 
 
@@ -386,7 +387,24 @@ def copy_guess_earliest(ids):
     return None
 
 
+def step_back_no_tanh(dh, h, h_prev, W):
+    return dh, dh.T @ h_prev, dh @ W
+
+
+def step_back_transposed(dh, h, h_prev, W):
+    da = dh * (1 - h ** 2)
+    return da, h_prev.T @ da, da @ W
+
+
+def unit_corr_uncentred(states, flags):
+    return (states * flags[:, None]).sum(0) / (states.norm(dim=0) * flags.norm())
+
+
 WRONG = [
+    ("check_step_back", step_back_no_tanh, "da differs from autograd's"),
+    ("check_step_back", step_back_transposed, "dW differs from autograd's"),
+    ("check_step_back", lambda dh, h, h_prev, W: dh, "expected a tuple (da, dW, dh_prev)"),
+    ("check_unit_corr", unit_corr_uncentred, "unit_corr differs from the correlation"),
     ("check_words_to_number", words_hundred_multiplies_all,
      "words_to_number('one thousand one hundred') is 100100, expected 1100"),
     ("check_words_to_number", lambda text: str(len(text)), "expected the int 1"),
