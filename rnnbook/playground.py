@@ -4,9 +4,9 @@
 its sizes and the vocabulary to ``folder/gru2.bin`` and lists it in ``folder/index.json``; the
 chapters that train the models call it, into ``book/_static/playground/models/``, so the site
 carries them. ``book/_static/playground/playground.js`` reads these files and runs the models
-in the page (with ``model.js`` and ``shared.js`` beside it). ``load_model`` rebuilds the
-PyTorch model from such a file and ``predict`` runs it the way the page does (one row, from a
-reset state), for the test that the two agree.
+in the page (with ``shared.js``, ``model.js`` and ``inside.js``, the "Look inside" view, beside
+it). ``load_model`` rebuilds the PyTorch model from such a file and ``predict`` runs it the way
+the page does (one row, from a reset state), for the test that the two agree.
 ``playground(learn)`` shows the same view in a live kernel (Jupyter, Binder, Colab), for a
 model the reader just trained: an ``<iframe srcdoc=...>`` with the script and the weights
 inlined, so it needs no server and no extension and renders in JupyterLab.
@@ -55,7 +55,7 @@ __all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predic
 STATIC = Path(__file__).resolve().parent.parent / "book" / "_static" / "playground"
 """The playground's script and style sheet in a source checkout; an installed wheel carries
 them as ``rnnbook.playground_static`` (see pyproject.toml)."""
-SCRIPTS = ("shared.js", "model.js", "playground.js")
+SCRIPTS = ("shared.js", "model.js", "inside.js", "playground.js")
 """The playground's scripts in the order a page runs them, after ``../facts.js``, the facts
 that :func:`rnnbook.facts.facts_js` writes."""
 

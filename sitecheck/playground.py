@@ -19,6 +19,13 @@ Usage: ``python -m sitecheck.playground [_build/html] [--shots DIR] [--plain boo
 - The view: unknown words are reported, empty text shows a hint, a text over the cap is
   refused, every control has an accessible name and the heatmap a text alternative, the
   component fits a 390-px-wide screen, the pages that embed it render it too.
+- Look inside: for every model, the occlusion drops the page colours the words by
+  (``window.rnnbookInside.lookInside``) equal PyTorch's (:func:`occlusion`) within 1e-4, at
+  a thousands digit with more than 60 words before it. In the view, at 1280 px and at 390 px
+  (touch), for ``gru2`` and for a model trained on the widgets page and opened there (a short
+  run): hovering or tapping a word, and the arrow keys, choose the word whose prediction colours
+  the earlier words, another word gives other colours, picking a unit colours the text by that
+  unit (other units, other colours; the value in each word's title), and nothing spills over.
 - No request goes to another host, no JavaScript error; the weight of the playground page
   (bytes of every file it loads, with its first model) against a plain chapter is printed and
   must not exceed it by more than 2 MB.
@@ -59,6 +66,7 @@ def words(numbers) -> str:
 
 
 STRETCH = words(range(8101, 8161))
+COUNT = words(range(8112, 8120))  # the playground's first example, "Counting on"
 PROMPTS = {"from 8,101": words(range(8101, 8106)), "from 8,991": words(range(8991, 8996)),
            "mid-number": "hundred twelve , " + words(range(8113, 8116))}
 N_WRITE = 60
@@ -66,6 +74,119 @@ CONTINUED = "() => (document.querySelector('.rnnpg-written') || {}).textContent 
 TEXTS = {"8101..8160": STRETCH,
          "into nine thousand": words(range(8990, 9011)),
          "mid-number, unknown word": "hundred twelve , eleventy " + words(range(8113, 8118))}
+
+
+WIDGETS = "book/widgets.html"  # the training panel, whose runs open in a playground there
+TRAINED = "() => !!(window.rnnbookTrain && document.querySelector('.rnntr'))"
+TOK = ".rnnpg-inside .rnnpg-tok"
+INSIDE_READY = f"() => document.querySelectorAll('{TOK}').length > 30"
+COLOURS = f"() => [...document.querySelectorAll('{TOK}')].map(b => b.style.background)"
+INSIDE_AT = 101  # in STRETCH: after "," (the thousands digit next), 100 words read before it
+
+
+def occlusion(model, tokens: list[str], vocab, position: int, back: int = 60) -> dict:
+    """What the page's "Look inside" view colours the words by, computed by PyTorch: the word
+    the model predicts after ``tokens[position]`` (``target``, with probability ``p0``) and, for
+    each of the last ``back`` words up to ``position``, how much that probability drops when the
+    word is replaced by ``xxunk`` and ``tokens[:position + 1]`` is read again from a reset state
+    (``drops``, one per token, ``None`` where not measured)."""
+    import torch
+
+    x = vocab.numericalize(tokens[:position + 1])  # (position + 1,)
+    unk = vocab.stoi["xxunk"]
+    reset = getattr(model, "reset", lambda: None)  # a stateless model has none
+
+    def prob(row):  # (V,) after the last word of row
+        reset()
+        return torch.softmax(model(row[None])[0, -1].double(), -1)
+
+    model.eval()
+    with torch.no_grad():
+        p = prob(x)
+        target = int(p.argmax())
+        drops: list[float | None] = [None] * len(tokens)
+        for s in range(max(0, position - back + 1), position + 1):
+            row = x.clone()
+            row[s] = unk
+            drops[s] = float(p[target] - prob(row)[target])
+    reset()
+    return {"target": vocab.itos[target], "p0": float(p[target]), "drops": drops}
+
+
+def chosen_is(page, t: int) -> None:
+    page.wait_for_function(f"() => (document.querySelector('{TOK}[aria-pressed=\"true\"]') || {{}})"
+                           f".dataset?.pos === '{t}'", timeout=10000)
+
+
+def look_inside(page, label: str, width: int, touch: bool = False) -> list[str]:
+    """Use the "Look inside" view of the playground on ``page`` as a reader would: choose words
+    (hover, or tap on a touch screen; then the arrow keys), pick units. Problems, prefixed with
+    ``label``."""
+    problems = []
+    page.wait_for_function(INSIDE_READY, timeout=30000)
+    page.locator(".rnnpg-inside").scroll_into_view_if_needed()
+    page.check(".rnnpg-inside input[value='lean']")
+    first, second = 30, 17
+    word = page.locator(f"{TOK}[data-pos='{first}']")
+    word.tap() if touch else word.hover()
+    chosen_is(page, first)
+    a = page.evaluate(COLOURS)
+    page.locator(f"{TOK}[data-pos='{second}']").click()
+    chosen_is(page, second)
+    b = page.evaluate(COLOURS)
+    if a == b:
+        problems.append("choosing another word left the colours as they were")
+    if sum(c not in ("", "transparent") for c in b[:second]) < second // 2:
+        problems.append(f"after choosing word {second}, few earlier words are coloured: {b[:second]}")
+    if any(c not in ("", "transparent") for c in b[second + 1:]):
+        problems.append("words after the chosen one are coloured")
+    page.keyboard.press("ArrowRight")
+    chosen_is(page, second + 1)
+    units = page.evaluate("() => [...document.querySelectorAll('.rnnpg-inside select option')]"
+                          ".map(o => o.value)")
+    page.select_option(".rnnpg-inside select", units[0])
+    page.wait_for_function("() => document.querySelector(\".rnnpg-inside input[value='unit']\").checked",
+                           timeout=10000)
+    u0 = page.evaluate(COLOURS)
+    page.select_option(".rnnpg-inside select", units[-1])
+    page.wait_for_function(f"() => document.querySelector('{TOK}').title.includes('unit {units[-1]} =')",
+                           timeout=10000)
+    u1 = page.evaluate(COLOURS)
+    if len(set(u0)) < 3 or u0 == u1 or u0 == b:
+        problems.append(f"picking units 0 and {units[-1]} did not colour the text by them")
+    named = page.evaluate("() => { const s = document.querySelector('.rnnpg-inside select');"
+                          " return s.labels.length && s.labels[0].textContent.trim(); }")
+    if not named:
+        problems.append("the unit picker has no label")
+    wide = page.evaluate("() => [document.documentElement.scrollWidth,"
+                         " document.querySelector('.rnnpg-inside').getBoundingClientRect().right]")
+    if wide[0] > width or wide[1] > width:
+        problems.append(f"the view spills over at {width} px (page width, view's right edge: {wide})")
+    print(f"  look inside, {label}: words {first}, {second}, {second + 1} chosen, units 0 and "
+          f"{units[-1]} of {len(units)} picked: {'ok' if not problems else 'PROBLEMS'}")
+    return [f"look inside, {label}: {p}" for p in problems]
+
+
+def handed_over(browser, base: str, width: int, shots: Path | None) -> list[str]:
+    """A short run trained on the widgets page, opened in the playground there, looked inside."""
+    touch = width < 500
+    page = browser.new_page(viewport={"width": width, "height": 900}, has_touch=touch)
+    faults = watch(page, base)
+    page.goto(f"{base}/{WIDGETS}", wait_until="load")
+    page.wait_for_function(TRAINED, timeout=60000)
+    res = page.evaluate("() => window.rnnbookTrain.train({model: 'gru2', epochs: 1, hidden: 16, bptt: 10})")
+    if res["diverged"] or len(res["rows"]) != 1:
+        page.close()
+        return [f"widgets page, {width} px: the short run did not finish: {res.get('message')}"]
+    button = page.locator(".rnntr button.rnntr-open[data-run='1']")
+    button.tap() if touch else button.click()
+    page.wait_for_function("() => (document.querySelector('.rnnbook-playground select') || {}).value"
+                           " === 'run1-gru2'", timeout=30000)
+    problems = look_inside(page, f"run1-gru2 from the widgets page, {width} px", width, touch)
+    if shots:
+        screenshot(page, shots / f"inside-handoff-{width}.png", ".rnnpg-inside")
+    page.close()
+    return problems + [f"widgets page, {width} px: {f}" for f in faults]
 
 
 def compare(js: dict, ref: dict) -> tuple[list[str], int, float, float]:
@@ -133,11 +254,11 @@ def page_weight(browser, site: Path, base: str, name: str, wait: str | None) -> 
     return sizes, foreign
 
 
-def screenshot(page, path: Path) -> None:
-    """The playground as laid out in the page (a full-page shot, so the theme's sticky header
-    stays at the top), with nothing focused."""
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    box = page.locator(".rnnpg").bounding_box()
+def screenshot(page, path: Path, part: str = ".rnnpg") -> None:
+    """The playground (or its ``part``) as laid out in the page (a full-page shot, so the
+    theme's sticky header stays at the top), with nothing focused."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    box = page.locator(part).bounding_box()
     scroll = page.evaluate("() => [window.scrollX, window.scrollY]")
     clip = {"x": box["x"] + scroll[0], "y": box["y"] + scroll[1],
             "width": box["width"], "height": box["height"]}
@@ -178,6 +299,24 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
                       f"max |dp| {dp:.1e}  max |dh| {dh:.1e}")
                 if label == "8101..8160":
                     stretch[key] = stretch_scores(js)
+        back = page.evaluate("() => window.rnnbookPlaygroundModel.EXPLAIN_BACK")
+        print(f"look inside: occlusion after word {INSIDE_AT} of 8101..8160, browser vs PyTorch:")
+        for entry in index:
+            key = entry["key"]
+            model, vocab, _ = load_model(models_dir / entry["file"])
+            js = page.evaluate("([k, t, p]) => window.rnnbookInside.lookInside(k, t, p)",
+                               [key, STRETCH, INSIDE_AT])
+            ref = occlusion(model, js["tokens"], vocab, INSIDE_AT, back)
+            pairs = [(a, b) for a, b in zip(js["occlusion"], ref["drops"], strict=True)
+                     if a is not None or b is not None]
+            bad = len(pairs) != back or any(a is None or b is None for a, b in pairs)
+            dd = 0.0 if bad else max(abs(a - b) for a, b in pairs)
+            if bad or dd > TOL or js["target"] != ref["target"]:
+                problems.append(f"{key}, look inside: occlusion differs from PyTorch's "
+                                f"({js['target']} vs {ref['target']}, max |d| {dd:.1e})")
+            top = max(range(INSIDE_AT), key=lambda s: abs(ref["drops"][s] or 0))  # an earlier word
+            print(f"  {key:<10} predicts {js['target']!r} ({js['p0']:.1%}); max |d| {dd:.1e}; "
+                  f"leans most on word {top} {js['tokens'][top]!r} ({ref['drops'][top]:+.3f})")
         print(f"Continue, greedy, {N_WRITE} words: browser vs rnnbook.generate:")
         from rnnbook import generate
 
@@ -260,13 +399,21 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
         alt = page.evaluate("() => document.querySelector('.rnnpg canvas').getAttribute('aria-label')")
         if not alt or len(alt) < 40:
             problems.append("the heatmap has no text alternative")
+        page.select_option(".rnnpg select", "gru2")
+        page.click("button.rnnpg-example[data-example='count']")
+        page.wait_for_function(f"() => document.querySelector('.rnnpg-about').textContent.startsWith('gru2:')"
+                               f" && document.querySelectorAll('{TOK}').length === {len(COUNT.split())}",
+                               timeout=10000)
+        problems += look_inside(page, "gru2, 1280 px", 1280)
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
             screenshot(page, shots / "playground-desktop.png")
+            screenshot(page, shots / "inside-gru2-1280.png", ".rnnpg-inside")
         page.close()
 
         # a phone screen, 390 px wide
-        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                 has_touch=True)
         faults += watch(phone, base)
         phone.on("request", lambda r: requests.append(r.url))
         phone.goto(f"{base}/{PAGE}.html", wait_until="load")
@@ -276,9 +423,16 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
                        return [r.left, r.right, document.documentElement.scrollWidth]; }""")
         if overflow[0] < 0 or overflow[1] > 390 or overflow[2] > 390:
             problems.append(f"at 390 px the playground spills over (left, right, page width: {overflow})")
+        problems += look_inside(phone, "gru2, 390 px", 390, touch=True)
         if shots:
             screenshot(phone, shots / "playground-phone.png")
+            screenshot(phone, shots / "inside-gru2-390.png", ".rnnpg-inside")
         phone.close()
+        if (site / WIDGETS).is_file():
+            for width in (1280, 390):
+                problems += handed_over(browser, base, width, shots)
+        else:
+            problems.append(f"the site has no {WIDGETS}: no model to hand over")
 
         for name in EMBEDDED:
             p = browser.new_page()

@@ -15,7 +15,7 @@
 # run a notebook. From a folder outside the checkout, without PYTHONPATH:
 #   1. rnnbook is the installed wheel, its version is the wheel's and the data chapter's first
 #      cell pins the tag of that version; the chapter's first cell runs (installing nothing:
-#      rnnbook is there) and `playground(model)` inlines the wheel's playground scripts (shared.js, model.js, playground.js) and .css;
+#      rnnbook is there) and `playground(model)` inlines the wheel's playground scripts (shared.js, model.js, inside.js, playground.js) and .css;
 #   2. the data chapter (a copy of book/data.ipynb) runs in that environment's kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -94,7 +94,7 @@ from rnnbook.playground import STATIC, playground
 assert not STATIC.exists(), f"{STATIC} exists: the check must not see a checkout"
 document = playground(build("gru2").model, "gru2").document()
 static = importlib.resources.files("rnnbook.playground_static")
-for name in ("shared.js", "model.js", "playground.js", "playground.css"):
+for name in ("shared.js", "model.js", "inside.js", "playground.js", "playground.css"):
     text = static.joinpath(name).read_text(encoding="utf-8")
     assert len(text) > 1000 and text.replace("</", "<\\/")[:2000] in document, name
 print(f"rnnbook {version} from {here.parent}: first cell ran, tag {tag}; playground document "

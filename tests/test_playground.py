@@ -11,6 +11,7 @@ from rnnbook.copy_gru import CopyGRU
 from rnnbook.models import GRU2, LSTM2, FullyConnected3, RegularizedLSTM, StatefulRNN
 from rnnbook.modern import CausalTransformer, MinGRU, MinLSTM
 from rnnbook.playground import SCRIPTS, STATIC, encode, export_model, load_model, playground, predict
+from sitecheck.playground import occlusion
 
 WORDS = ("eight thousand one hundred twelve , eight thousand one hundred thirteen , "
          "eight thousand one hundred fourteen , eight thousand one hundred fifteen ,").split()
@@ -219,3 +220,54 @@ def test_the_pages_continue_refuses_what_rnnbook_generate_refuses(data):
     assert out["unknown"].startswith("the prompt has word(s) not in the vocabulary: 'eleventy'")
     assert out["cold"].startswith("temperature must be a number >= 0")
     assert out["many"].startswith("the number of words must be a whole number from 1 to 200")
+
+
+def top_layer_states(model, x: torch.Tensor) -> torch.Tensor:
+    """What PyTorch's top recurrent layer outputs for the row ``x`` (T,), from a reset state:
+    the ``rnn`` layer's output (nn.RNN, GRU, LSTM: the last layer's h at every step), else
+    ``model.hidden`` (minGRU, minLSTM: the top cell's states; the transformer: its final
+    LayerNorm's output). (T, H)"""
+    outputs = []
+    rnn = getattr(model, "rnn", None)
+    hook = rnn.register_forward_hook(lambda mod, inp, out: outputs.append(out[0])) if rnn else None
+    getattr(model, "reset", lambda: None)()
+    with torch.no_grad():
+        model(x[None])
+    if hook is not None:
+        hook.remove()
+    return (outputs[0] if rnn else model.hidden)[0]
+
+
+@needs_node
+def test_look_inside_gives_pytorchs_top_layer_states_and_occlusion(data):
+    """The "Look inside" view's numbers (inside.js's lookInside, in Node) for exported models of
+    every kind: the top layer's states after each word equal PyTorch's, and the occlusion drops
+    equal the same occlusion computed by PyTorch, at a position with more than the 60 words the
+    page replaces before it (and, for the transformer, in its third window)."""
+    models = small_models(len(data.vocab))
+    words = WORDS * 3
+    text = " ".join(words[:12]) + " eleventy , " + " ".join(words[12:])
+    t = 65
+    out = run_js({k: encode(m, k) for k, m in models.items()},
+                 f"const out = {{}}; for (const k of {json.dumps(list(models))})"
+                 f" out[k] = await rnnbookInside.lookInside(k, {json.dumps(text)}, {t});"
+                 " out.back = rnnbookPlaygroundModel.EXPLAIN_BACK; return out;")
+    back = out.pop("back")
+    assert back == 60 < t
+    unk = data.vocab.stoi["xxunk"]
+    for key, model in models.items():
+        js = out[key]
+        x = data.vocab.numericalize(js["tokens"])
+        assert int(x[12]) == unk, "the unknown word is read as xxunk"
+        states = top_layer_states(model, x)
+        assert len(js["hidden"]) == len(states) == len(x), key
+        for a, b in zip(js["hidden"], states.tolist(), strict=True):
+            assert a == pytest.approx(b, abs=1e-5), key
+        ref = occlusion(model, js["tokens"], data.vocab, t, back)
+        assert js["target"] == ref["target"] and js["p0"] == pytest.approx(ref["p0"], abs=1e-5), key
+        assert [d is None for d in js["occlusion"]] == [d is None for d in ref["drops"]] == \
+            [s < t - back + 1 or s > t for s in range(len(x))], key  # the last 60 words up to t
+        drops = [d for d in ref["drops"] if d is not None]
+        assert [d for d in js["occlusion"] if d is not None] == pytest.approx(drops, abs=1e-5), key
+        assert max(abs(d) for d in drops) > 1e-4, key  # ten times the tolerance: something to compare
+        assert drops[12 - (t - back + 1)] == 0.0, key  # xxunk replaced by xxunk: no change

@@ -20,7 +20,7 @@ import rnnbook
 ROOT = Path(__file__).resolve().parents[1]
 sync_first_cell = load_file(ROOT / "scripts" / "sync_first_cell.py")
 
-STATIC = ("shared.js", "model.js", "playground.js", "playground.css")
+STATIC = ("shared.js", "model.js", "inside.js", "playground.js", "playground.css")
 
 
 # --------------------------------------------------------------------------- one version

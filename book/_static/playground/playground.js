@@ -5,8 +5,8 @@
  * view, or handed over by the trainer with addModel), runs them with model.js (the forward
  * pass, in double precision; see rnnbook.playground's docstring for the format and for why no
  * inference library is used), and draws the view into every <div class="rnnbook-playground">
- * on the page. A chapter loads this script only: it loads ../facts.js, shared.js and
- * model.js, beside it, unless the page has them already.
+ * on the page, with the "Look inside" view of inside.js. A chapter loads this script only: it
+ * loads ../facts.js, shared.js, model.js and inside.js, beside it, unless the page has them.
  *
  * Stable entry points: await window.rnnbookPlayground.run(modelKey, text) returns
  * {tokens, predictions, top, hidden}; await window.rnnbookPlayground.generate(modelKey, prompt,
@@ -36,7 +36,8 @@
       doc.head.appendChild(s);
     });
   }
-  const NEEDS = [["rnnbookFacts", "../facts.js"], ["rnnbookShared", "shared.js"], ["rnnbookPlaygroundModel", "model.js"]];
+  const NEEDS = [["rnnbookFacts", "../facts.js"], ["rnnbookShared", "shared.js"], ["rnnbookPlaygroundModel", "model.js"],
+    ["rnnbookInside", "inside.js"]];
   const missing = NEEDS.filter(([name]) => !root[name]);
   /* Resolves once model.js and shared.js (and the facts they read) are there. */
   const ready = (missing.length && !(doc && scriptUrl) ? Promise.reject(new Error("the playground's scripts are missing"))
@@ -143,7 +144,6 @@
     return p;
   }
 
-
   // ------------------------------------------------------------------ reading and writing on
   async function run(modelKey, text) {
     await ready;
@@ -158,7 +158,6 @@
       hidden: a.base.hidden.map((h) => Array.from(h)),
     };
   }
-
 
   async function generate(modelKey, prompt, nWords, temperature = 0, seed = 0) {
     await ready;
@@ -204,7 +203,6 @@
       });
     });
   }
-
 
   // ------------------------------------------------------------------ the view
   let counter = 0;
@@ -257,7 +255,7 @@
       '<div class="rnnpg-results" id="' + id + '-results">' +
       '<p class="rnnpg-h">What the model predicts after each word</p>' +
       '<div class="rnnpg-scroll rnnpg-tablewrap" tabindex="0" role="region" aria-label="Predictions after each word">' +
-      '<table class="rnnpg-table"><caption class="rnnpg-sr">After each word read: the word that follows in the text, the model\'s three likeliest next words with their probabilities, and whether the first was right. Choose a word to M.explain its prediction below.</caption>' +
+      '<table class="rnnpg-table"><caption class="rnnpg-sr">After each word read: the word that follows in the text, the model\'s three likeliest next words with their probabilities, and whether the first was right. Choose a word to explain its prediction below.</caption>' +
       '<thead><tr><th scope="col">#</th><th scope="col">word read</th><th scope="col">next in text</th><th scope="col">right?</th><th scope="col">model\'s top 3</th></tr></thead>' +
       '<tbody id="' + id + '-rows"></tbody></table></div>' +
       '<p class="rnnpg-h">The hidden state</p>' +
@@ -268,11 +266,12 @@
       '<div class="rnnpg-field"><label for="' + id + '-pos">Explain the prediction after word #</label>' +
       '<input type="range" id="' + id + '-pos" min="0" max="0" value="0"> <output id="' + id + '-posout" for="' + id + '-pos"></output></div>' +
       '<div id="' + id + '-explain"></div>' +
+      '<div class="rnnpg-inside" id="' + id + '-inside"></div>' +
       "</div></section>";
     const $ = (s) => el.querySelector("#" + id + "-" + s);
     const select = $("model"), textarea = $("text"), about = $("about"), msg = $("msg");
     const rowsEl = $("rows"), heat = $("heat"), heatNote = $("heatnote"), pos = $("pos"), posOut = $("posout");
-    const explainEl = $("explain"), results = $("results");
+    const explainEl = $("explain"), results = $("results"), insideEl = $("inside");
     textarea.value = startText;
     mountContinue(el, id, () => select.value, () => textarea.value);
     const wanted = (el.dataset.models || "").split(/\s+/).filter(Boolean);
@@ -395,6 +394,7 @@
         const chosen = firstWrong >= 0 ? firstWrong : Math.max(0, n - 2);
         pos.value = String(chosen);
         renderExplain(a, chosen);
+        root.rnnbookInside.show(insideEl, m, a, chosen); // "Look inside" (inside.js)
         el.dispatchEvent(new CustomEvent("rnnbook-playground-rendered", { bubbles: true }));
       }).catch((err) => {
         if (gen !== generation) return;
@@ -451,7 +451,6 @@
     }
     doc.querySelectorAll(".rnnbook-playground").forEach(mount);
   }
-
 
   root.rnnbookPlayground = { run, generate, listModels, loadModel, mount, addModel, select, ready };
   Object.defineProperty(root.rnnbookPlayground, "EXAMPLES", { get: examples, enumerable: true });
