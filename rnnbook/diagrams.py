@@ -5,8 +5,16 @@ hidden state), a triangle is an output (a prediction). Arrows are layers, colour
 lesson and named as in :mod:`rnnbook.models`: green for input to hidden (``i_h``), brown for
 hidden to hidden (``h_h``), blue for hidden to output (``h_o``).
 
-Every shape and arrow carries a ``gid`` naming what it is ("input", "hidden", "output",
-"i_h", "h_h", "h_o"), so :func:`count_parts` can check a drawing. The functions return a
+The cells of the chapter "Gates" (:func:`draw_gru_cell`, :func:`draw_lstm_cell`) open the
+circle up: a rounded box is a gate or a candidate (a matrix product and a squashing function),
+a small circle an element-wise operation, and a dark grey arrow carries numbers from one
+element-wise step to the next, with no matrix on the way. Their green arrows bring the input
+to the gates through its matrices (``W_i·``), their brown ones the old hidden state (``W_h·``).
+
+Every shape and arrow carries a ``gid`` naming what it is ("input", "hidden", "cell",
+"output", "gate", "op", "i_h", "h_h", "h_o", "mix"), so :func:`count_parts` can check a
+drawing. The drawings are dark on an opaque white background, as the book's plots: the site
+frames them in white in dark mode (``book/_static/figures.css``). The functions return a
 :class:`~matplotlib.figure.Figure` that ``pyplot`` has already closed: a notebook shows it
 once, when it is a cell's value, and nothing needs closing (``fig.savefig`` works as usual).
 """
@@ -18,23 +26,29 @@ from typing import Literal
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon, Rectangle
 
 from . import checks
 
-__all__ = ["COLORS", "draw_unrolled", "draw_rolled", "count_parts"]
+__all__ = ["COLORS", "MIX", "draw_unrolled", "draw_rolled", "draw_gru_cell", "draw_lstm_cell",
+           "count_parts"]
 
 #: The arrow colours of the course's drawings, by layer name.
 COLORS: dict[str, str] = {"i_h": "#2e8b3e", "h_h": "#b5651d", "h_o": "#1f5fbf"}
 
-_FILL = {"input": "#e8f4ea", "hidden": "#fbeee0", "output": "#e3ecfa"}
+#: The colour of the cells' element-wise arrows (products, sums): no matrix on them.
+MIX = "#333333"
+
+_FILL = {"input": "#e8f4ea", "hidden": "#fbeee0", "output": "#e3ecfa", "cell": "#fff6cc",
+         "gate": "#f3ecfb", "op": "#ffffff"}
 _EDGE = "#333333"
 _R = 0.32  # circle radius; rectangles and triangles are about as large
 
 
 def _arrow(ax, start, end, layer: str, **kw) -> FancyArrowPatch:
+    color = MIX if layer == "mix" else COLORS[layer]
     arrow = FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=16, lw=2.2,
-                            color=COLORS[layer], shrinkA=0, shrinkB=0, zorder=1, **kw)
+                            color=color, shrinkA=0, shrinkB=0, zorder=1, **kw)
     arrow.set_gid(layer)
     ax.add_patch(arrow)
     return arrow
@@ -156,9 +170,177 @@ def draw_rolled(outputs: Literal["last", "every"] = "last", title: str = "") -> 
     return fig
 
 
+# -- the cells of the chapter "Gates" --------------------------------------------------------
+
+_INK = "#1a1a1a"  # text, dark on the white background
+_RS = 0.4  # a state's circle (h, c)
+_RO = 0.24  # an element-wise operation's circle
+_GW, _GH = 0.42, 0.32  # half width and half height of a gate's box
+
+
+def _state(ax, x: float, y: float, label: str, kind: str = "hidden") -> None:
+    circle = Circle((x, y), _RS, facecolor=_FILL[kind], edgecolor=_EDGE, lw=1.5, zorder=2)
+    circle.set_gid(kind)
+    ax.add_patch(circle)
+    ax.text(x, y, label, ha="center", va="center", fontsize=11, color=_INK, zorder=3)
+
+
+def _gate(ax, x: float, y: float, symbol: str, squash: str, name: str,
+          name_side: str = "left") -> None:
+    box = FancyBboxPatch((x - _GW, y - _GH), 2 * _GW, 2 * _GH,
+                         boxstyle="round,pad=0,rounding_size=0.12", facecolor=_FILL["gate"],
+                         edgecolor=_EDGE, lw=1.5, zorder=2)
+    box.set_gid("gate")
+    ax.add_patch(box)
+    ax.text(x, y + 0.09, symbol, ha="center", va="center", fontsize=12, color=_INK, zorder=3)
+    ax.text(x, y - 0.19, squash, ha="center", va="center", fontsize=9, color=_INK, zorder=3)
+    # the gate's name above the box, on the side its outgoing arrows leave free
+    left = name_side == "left"
+    ax.text(x - 0.07 if left else x + 0.07, y + _GH + 0.05, name, ha="right" if left else "left",
+            va="bottom", fontsize=9, color=_INK, style="italic", zorder=3)
+
+
+def _op(ax, x: float, y: float, sign: str) -> None:
+    if sign == "tanh":  # tanh of the cell state: a small box, as wide as the word
+        shape = FancyBboxPatch((x - 0.34, y - 0.2), 0.68, 0.4,
+                               boxstyle="round,pad=0,rounding_size=0.1", facecolor=_FILL["op"],
+                               edgecolor=_EDGE, lw=1.2, zorder=2)
+    else:
+        shape = Circle((x, y), _RO, facecolor=_FILL["op"], edgecolor=_EDGE, lw=1.2, zorder=2)
+    shape.set_gid("op")
+    ax.add_patch(shape)
+    ax.text(x, y, sign, ha="center", va="center", fontsize=11 if sign in ("$\\odot$", "$+$") else 9,
+            color=_INK, zorder=3)
+
+
+def _bus(ax, points: list[tuple[float, float]], layer: str) -> None:
+    # the line that carries x_t or h_{t-1} to its arrows (not counted: the arrows are)
+    xs, ys = zip(*points, strict=True)
+    ax.plot(xs, ys, color=COLORS[layer], lw=2.2, solid_capstyle="butt", zorder=1,
+            gid=f"bus-{layer}")
+
+
+def _cell_legend(ax, x: float, y: float) -> None:
+    items = [(COLORS["i_h"], "$x_t$ through a matrix ($W_{i\\cdot}$)"),
+             (COLORS["h_h"], "$h_{t-1}$ through a matrix ($W_{h\\cdot}$)"),
+             (MIX, "element by element, no matrix"),
+             (COLORS["h_o"], "to the output layer (h_o)")]
+    for k, (color, text) in enumerate(items):
+        xx, yy = x + 5.0 * (k // 2), y - 0.45 * (k % 2)
+        ax.plot([xx, xx + 0.5], [yy, yy], color=color, lw=2.2, gid="legend")
+        ax.text(xx + 0.65, yy, text, va="center", fontsize=9, color=_INK)
+
+
+def _cell_axes(xlim: tuple[float, float], ylim: tuple[float, float]):
+    # half an inch a unit; opaque white, so that the drawing reads on any page
+    fig, ax = _new_axes(0.5 * (xlim[1] - xlim[0]), 0.5 * (ylim[1] - ylim[0]), xlim, ylim)
+    fig.set_facecolor("white")
+    return fig, ax
+
+
+def draw_gru_cell() -> Figure:
+    """The GRU cell of the chapter "Gates", drawn from PyTorch's ``nn.GRU`` equations.
+
+    The input ``x_t`` (bottom) reaches the reset gate ``r_t``, the update gate ``z_t`` and the
+    candidate ``n_t`` through green arrows, the old state ``h_{t-1}`` (left) reaches ``r_t``,
+    ``z_t`` and the product with ``r_t`` through brown ones. Along the top, dark grey arrows
+    (element-wise, no matrix) mix the old state and the candidate into the new state:
+    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``; a blue arrow leads from ``h_t`` to the output.
+    """
+    fig, ax = _cell_axes((-0.7, 9.3), (-1.5, 6.45))
+    y_top, y_mid, y_gate, y_h, y_x = 4.6, 3.5, 2.2, 1.0, 0.0
+    x_z, x_r, x_rh, x_n, x_h = 1.4, 3.2, 4.8, 6.6, 8.4
+    _state(ax, 0, y_top, "$h_{t-1}$")
+    _input(ax, 0, y_x, "$x_t$")
+    _gate(ax, x_z, y_gate, "$z_t$", "$\\sigma$", "update")
+    _gate(ax, x_r, y_gate, "$r_t$", "$\\sigma$", "reset")
+    _gate(ax, x_n, y_gate, "$n_t$", "tanh", "candidate")
+    _op(ax, x_rh, y_gate, "$\\odot$")  # r_t * (W_hn h_{t-1} + b_hn)
+    _op(ax, x_z, y_top, "$\\odot$")  # z_t * h_{t-1}
+    _op(ax, 2.5, y_mid, "1\u2212")
+    _op(ax, x_n, y_mid, "$\\odot$")  # (1 - z_t) * n_t
+    _op(ax, x_n, y_top, "$+$")
+    _state(ax, x_h, y_top, "$h_t$")
+    _output(ax, x_h, 5.9)
+    # x_t through W_iz, W_ir, W_in (green); h_{t-1} through W_hz, W_hr, W_hn (brown)
+    _bus(ax, [(0.36, y_x), (x_n + 0.15, y_x)], "i_h")
+    _bus(ax, [(0, y_top - _RS), (0, y_h), (x_rh, y_h)], "h_h")
+    for x in (x_z, x_r, x_n):
+        _arrow(ax, (x + 0.15, y_x), (x + 0.15, y_gate - _GH), "i_h")
+    for x in (x_z, x_r):
+        _arrow(ax, (x - 0.15, y_h), (x - 0.15, y_gate - _GH), "h_h")
+    _arrow(ax, (x_rh, y_h), (x_rh, y_gate - _RO), "h_h")
+    # element by element
+    _arrow(ax, (x_r + _GW, y_gate), (x_rh - _RO, y_gate), "mix")
+    _arrow(ax, (x_rh + _RO, y_gate), (x_n - _GW, y_gate), "mix")
+    _arrow(ax, (x_z, y_gate + _GH), (x_z, y_top - _RO), "mix")
+    _arrow(ax, (x_z + 0.3, y_gate + _GH), (2.5 - 0.16, y_mid - 0.16), "mix")
+    _arrow(ax, (2.5 + _RO, y_mid), (x_n - _RO, y_mid), "mix")
+    _arrow(ax, (x_n, y_gate + _GH), (x_n, y_mid - _RO), "mix")
+    _arrow(ax, (x_n, y_mid + _RO), (x_n, y_top - _RO), "mix")
+    _arrow(ax, (_RS, y_top), (x_z - _RO, y_top), "mix")
+    _arrow(ax, (x_z + _RO, y_top), (x_n - _RO, y_top), "mix")
+    _arrow(ax, (x_n + _RO, y_top), (x_h - _RS, y_top), "mix")
+    _arrow(ax, (x_h, y_top + _RS), (x_h, 5.9 - 0.26), "h_o")
+    _cell_legend(ax, -0.5, -0.75)
+    return fig
+
+
+def draw_lstm_cell() -> Figure:
+    """The LSTM cell of the chapter "Gates", drawn from PyTorch's ``nn.LSTM`` equations.
+
+    The input ``x_t`` (bottom, green arrows) and the old hidden state ``h_{t-1}`` (left,
+    brown arrows) reach the input gate ``i_t``, the forget gate ``f_t``, the candidate ``g_t``
+    and the output gate ``o_t``. Along the top runs the cell state, with dark grey arrows only
+    (element-wise, no matrix): ``c_t = f_t * c_{t-1} + i_t * g_t``; below it the new hidden
+    state ``h_t = o_t * tanh(c_t)``, and a blue arrow from ``h_t`` to the output.
+    """
+    fig, ax = _cell_axes((-0.7, 11.0), (-1.5, 5.45))
+    y_c, y_mid, y_gate, y_h, y_x = 4.8, 3.5, 2.2, 1.0, 0.0
+    x_f, x_i, x_g, x_o, x_ig, x_tanh, x_ht, x_ct = 1.4, 3.0, 4.6, 6.4, 3.8, 7.8, 9.3, 10.4
+    _state(ax, 0, y_c, "$c_{t-1}$", "cell")
+    _state(ax, 0, 3.2, "$h_{t-1}$")
+    _input(ax, 0, y_x, "$x_t$")
+    _gate(ax, x_f, y_gate, "$f_t$", "$\\sigma$", "forget")
+    _gate(ax, x_i, y_gate, "$i_t$", "$\\sigma$", "input")
+    _gate(ax, x_g, y_gate, "$g_t$", "tanh", "candidate", name_side="right")
+    _gate(ax, x_o, y_gate, "$o_t$", "$\\sigma$", "output", name_side="right")
+    _op(ax, x_f, y_c, "$\\odot$")  # f_t * c_{t-1}
+    _op(ax, x_ig, y_mid, "$\\odot$")  # i_t * g_t
+    _op(ax, x_ig, y_c, "$+$")
+    _op(ax, x_tanh, y_mid, "tanh")
+    _op(ax, x_tanh, y_gate, "$\\odot$")  # o_t * tanh(c_t)
+    _state(ax, x_ct, y_c, "$c_t$", "cell")
+    _state(ax, x_ht, y_gate, "$h_t$")
+    _output(ax, x_ht, y_mid + 0.1)
+    # x_t through W_ii, W_if, W_ig, W_io (green); h_{t-1} through W_hi, W_hf, W_hg, W_ho (brown)
+    _bus(ax, [(0.36, y_x), (x_o + 0.15, y_x)], "i_h")
+    _bus(ax, [(0, 3.2 - _RS), (0, y_h), (x_o - 0.15, y_h)], "h_h")
+    for x in (x_f, x_i, x_g, x_o):
+        _arrow(ax, (x + 0.15, y_x), (x + 0.15, y_gate - _GH), "i_h")
+        _arrow(ax, (x - 0.15, y_h), (x - 0.15, y_gate - _GH), "h_h")
+    # element by element: the cell state along the top, then h_t
+    _arrow(ax, (_RS, y_c), (x_f - _RO, y_c), "mix")
+    _arrow(ax, (x_f, y_gate + _GH), (x_f, y_c - _RO), "mix")
+    _arrow(ax, (x_f + _RO, y_c), (x_ig - _RO, y_c), "mix")
+    _arrow(ax, (x_i + 0.2, y_gate + _GH), (x_ig - 0.16, y_mid - 0.16), "mix")
+    _arrow(ax, (x_g - 0.2, y_gate + _GH), (x_ig + 0.16, y_mid - 0.16), "mix")
+    _arrow(ax, (x_ig, y_mid + _RO), (x_ig, y_c - _RO), "mix")
+    _arrow(ax, (x_ig + _RO, y_c), (x_ct - _RS, y_c), "mix")
+    _arrow(ax, (x_tanh, y_c), (x_tanh, y_mid + 0.2), "mix")
+    _arrow(ax, (x_tanh, y_mid - 0.2), (x_tanh, y_gate + _RO), "mix")
+    _arrow(ax, (x_o + _GW, y_gate), (x_tanh - _RO, y_gate), "mix")
+    _arrow(ax, (x_tanh + _RO, y_gate), (x_ht - _RS, y_gate), "mix")
+    _arrow(ax, (x_ht, y_gate + _RS), (x_ht, y_mid + 0.1 - 0.26), "h_o")
+    _cell_legend(ax, -0.5, -0.75)
+    return fig
+
+
 def count_parts(fig: Figure) -> Counter:
     """How many shapes and arrows of each kind a drawing holds, by ``gid``: "input",
-    "hidden", "output" (shapes) and "i_h", "h_h", "h_o" (arrows). Legend lines are not counted.
+    "hidden", "output", and in the cells "cell", "gate", "op" (shapes); "i_h", "h_h", "h_o"
+    and "mix" (arrows, named by their colour). Legend lines and the cells' lines that carry an
+    input to its arrows are not counted.
     """
     checks.instance("fig", fig, Figure, "a matplotlib Figure")
     counts: Counter = Counter()
@@ -169,7 +351,7 @@ def count_parts(fig: Figure) -> Counter:
                 continue
             if isinstance(patch, FancyArrowPatch):
                 # name an arrow by its colour, so the count checks the colours too
-                layer = next((k for k, c in COLORS.items()
+                layer = next((k for k, c in {**COLORS, "mix": MIX}.items()
                               if _same_color(patch.get_edgecolor(), c)), "other-arrow")
                 counts[layer] += 1
             else:
