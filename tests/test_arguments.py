@@ -932,6 +932,53 @@ ENTRIES: dict[str, Entry] = {
         rows=st.one_of(bad_instance(), st.just([{"mixer": "gru"}])),
         title=bad_text(),
     ),
+    # inside the models
+    "rnnbook.bptt.manual_grads": direct(
+        "rnnbook.bptt.manual_grads",
+        lambda o: dict(model=_fn("rnnbook.bptt.SimpleRNN")(VOCAB, 4),
+                       x=torch.zeros(2, 4, dtype=torch.long), y=torch.zeros(2, 4, dtype=torch.long)),
+        model=bad_instance(),
+        x=bad_ids(2, None),
+        y=bad_ids(2, None),
+        h0=bad_tensor(2, none=True),
+        window=bad_int(1, none=True),
+    ),
+    "rnnbook.bptt.state_jacobians": direct(
+        "rnnbook.bptt.state_jacobians",
+        lambda o: dict(w_hh=torch.eye(3), states=torch.zeros(4, 3)),
+        w_hh=bad_tensor(2),
+        states=bad_tensor(2),
+    ),
+    "rnnbook.inside.connectivity": direct(
+        "rnnbook.inside.connectivity",
+        lambda o: dict(model=o["small"], tokens=torch.tensor([2, 9, 10, 11]), position=2),
+        model=bad_instance(),
+        tokens=bad_ids(1, VOCAB),
+        position=bad_int(0, 3),
+        whole=bad_bool(),
+    ),
+    "rnnbook.inside.connectivity_map": direct(
+        "rnnbook.inside.connectivity_map",
+        lambda o: dict(model=o["small"], stream=torch.arange(2, 12), positions=[5], back=3),
+        model=bad_instance(),
+        stream=bad_ids(1, VOCAB),
+        positions=st.one_of(bad_instance(), st.just([1]), st.just([10])),
+        back=bad_int(1, 10),
+    ),
+    "rnnbook.inside.neurons": direct(
+        "rnnbook.inside.neurons",
+        lambda o: dict(model=o["small"], stream=o["data"].valid[:20], vocab=o["data"].vocab),
+        model=bad_instance(),
+        stream=bad_ids(1, VOCAB),
+        vocab=bad_instance(),
+    ),
+    "rnnbook.inside.coloured_text": direct(
+        "rnnbook.inside.coloured_text",
+        lambda o: dict(words=["eight", "thousand"], values=[0.5, -1.0]),
+        words=bad_strings(empty=True),
+        values=st.one_of(st.just([1.0]), st.just([float("nan"), 1.0]), st.just(["a", "b"])),
+        label=bad_text(),
+    ),
     # generation (an untrained small GRU: it writes wrong words, cheaply)
     "rnnbook.generation.generate": direct(
         "rnnbook.generation.generate",
@@ -1257,6 +1304,7 @@ EXCUSED = {
         "MinGRULayer", "MinLSTMLayer", "MinGRU", "MinLSTM", "CausalTransformer", "Attention",
         "Block")},
     "rnnbook.copy_gru.CopyGRU": _MODEL,
+    "rnnbook.bptt.SimpleRNN": _MODEL,
     "rnnbook.runs.cached": "wraps the package's own fit function (train uses it)",
     **{f"rnnbook.facts.facts_{k}": "writes the package's own facts (a dict that facts() made)"
        for k in ("json", "js", "h")},
