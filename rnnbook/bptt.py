@@ -33,14 +33,15 @@ class SimpleRNN(nn.Module):
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__()
-        self.i_h = nn.Embedding(vocab_size, n_hidden)  # E: the input, added to the state
+        self.i_h = nn.Embedding(vocab_size, n_hidden)  # E: the input, added to h
         self.h_h = nn.Linear(n_hidden, n_hidden)  # W, b: the state to the next state
         self.h_o = nn.Linear(n_hidden, vocab_size)  # V, c: the state to the scores
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None,
                 window: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Scores (B, T, vocab) and the last state (B, H) for tokens ``x`` (B, T), from
-        state ``h`` (zeros if None); ``window``: detach the state every ``window`` steps."""
+        """Scores (B, T, vocab) and the last state (B, H) for tokens ``x`` (B, T),
+        from state ``h`` (zeros if None); ``window``: detach the state every ``window``
+        steps."""
         h = torch.zeros(x.shape[0], self.h_h.in_features, dtype=self.h_h.weight.dtype,
                         device=x.device) if h is None else h
         hs = []
@@ -61,8 +62,8 @@ _state = maybe(functools.partial(checks.tensor, dim=2))  # (B, H)
 def manual_grads(model: SimpleRNN, x: torch.Tensor, y: torch.Tensor,
                  h0: torch.Tensor | None = None,
                  window: int | None = None) -> dict[str, torch.Tensor]:
-    """The gradient of the mean cross-entropy of ``model`` on tokens ``x`` and targets ``y``
-    (both (B, T)) over every position, by the chain rule, keyed like
+    """The gradient of the mean cross-entropy of ``model`` on tokens ``x`` and targets
+    ``y`` (both (B, T)) over every position, by the chain rule, keyed like
     ``model.named_parameters()``. ``h0`` is the state before the first step, taken as a
     constant (a state carried over from the last batch, detached); ``window`` drops the
     terms that reach back across every ``window``-th step, as :meth:`SimpleRNN.forward`
@@ -79,19 +80,19 @@ def manual_grads(model: SimpleRNN, x: torch.Tensor, y: torch.Tensor,
         z = h @ V.T + c  # (B, T, vocab)
         # backward: d(mean loss)/dz is (softmax - one-hot) / (B T)
         dz = (F.softmax(z, -1) - F.one_hot(y, z.shape[-1]).to(z.dtype)) / (B * T)
-        grads = {"h_o.weight": torch.einsum("btv,bth->vh", dz, h), "h_o.bias": dz.sum((0, 1)),
-                 "i_h.weight": torch.zeros_like(E), "h_h.weight": torch.zeros_like(W),
-                 "h_h.bias": torch.zeros_like(b)}
+        grads = {"h_o.weight": torch.einsum("btv,bth->vh", dz, h),  # (vocab, H)
+                 "h_o.bias": dz.sum((0, 1)), "i_h.weight": torch.zeros_like(E),
+                 "h_h.weight": torch.zeros_like(W), "h_h.bias": torch.zeros_like(b)}
         dh_next = torch.zeros_like(hs[0])  # what reaches h_t from the steps after t
         for t in reversed(range(T)):
-            dh = dz[:, t] @ V + dh_next  # (B, H): through the scores, and through h_{t+1}
+            dh = dz[:, t] @ V + dh_next  # (B, H): through the scores, and h_{t+1}
             da = dh * (1 - hs[t + 1] ** 2)  # through tanh
             grads["h_h.weight"] += da.T @ hs[t]
             grads["h_h.bias"] += da.sum(0)
             grads["i_h.weight"].index_add_(0, x[:, t], da)
             dh_next = da @ W  # to h_{t-1}: the Jacobian diag(1 - h_t^2) W, transposed
             if window is not None and t % window == 0:
-                dh_next = torch.zeros_like(dh_next)  # h_{t-1} was detached: nothing flows
+                dh_next = torch.zeros_like(dh_next)  # h_{t-1} was detached
     return grads
 
 

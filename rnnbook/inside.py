@@ -87,7 +87,8 @@ def connectivity(model: nn.Module, tokens: torch.Tensor | Sequence[int], positio
     if getattr(model, "predicts_last", False):
         start = max(0, position + 1 - LAST_ONLY_WINDOW)
         g = torch.zeros(len(tokens))
-        g[start:position + 1] = _embedding_grads(model, tokens[None, start:position + 1], -1)[0]
+        window = tokens[None, start:position + 1]  # (1, up to 3)
+        g[start:position + 1] = _embedding_grads(model, window, -1)[0]
     else:
         g = _embedding_grads(model, tokens[None], position)[0]
     return g if whole else g[:position + 1]
@@ -177,8 +178,8 @@ _DIGIT = {w: i for i, w in enumerate(
 def coloured_text(words: Sequence[str], values: torch.Tensor | Sequence[float],
                   label: str = "") -> str:
     """HTML: each word of ``words`` on a background coloured by its value in ``values``
-    (-1 blue, 0 none, +1 orange; the colour is see-through, so the page's own text colour
-    reads on it in light and dark mode), with the value in each word's title."""
+    (-1 blue, 0 white, +1 orange, scaled to the largest size), in dark text: light chips
+    that read in light and dark mode; the value in each word's title."""
     words = checks.strings("words", words, empty=True)
     label = checks.text("label", label)
     values = values.tolist() if isinstance(values, torch.Tensor) else values
@@ -189,9 +190,10 @@ def coloured_text(words: Sequence[str], values: torch.Tensor | Sequence[float],
     top = max((abs(v) for v in values), default=1.0) or 1.0
     spans = []
     for w, v in zip(words, values, strict=True):
-        a = min(1.0, abs(v) / top)
-        rgb = "230,120,20" if v > 0 else "40,110,230"
-        spans.append(f'<span style="background:rgba({rgb},{0.85 * a:.2f});padding:0 1px" '
+        a = 0.6 * min(1.0, abs(v) / top)  # at most 60% colour on white: dark text reads
+        rgb = (230, 120, 20) if v > 0 else (40, 110, 230)
+        bg = ",".join(str(round(255 * (1 - a) + c * a)) for c in rgb)
+        spans.append(f'<span style="background:rgb({bg});color:#111;padding:0 1px" '
                      f'title="{v:+.2f}">{html.escape(w)}</span>')
     aria = f' aria-label="{html.escape(label)}"' if label else ""
     return f'<p class="rnnbook-coloured"{aria} style="line-height:1.9">{" ".join(spans)}</p>'

@@ -191,7 +191,8 @@ class StatefulRNN(StatefulMixin, nn.Module):
 
 
 class LoopNoBN(Stateful):
-    """fastbook's ``LMModel4`` (chapter "Gates"): :class:`Stateful` without the batchnorm."""
+    """fastbook's ``LMModel4`` (chapter "Gates"): :class:`Stateful` without the
+    batchnorm."""
 
     def __init__(self, vocab_size: int, n_hidden: int = 64):
         super().__init__(vocab_size, n_hidden)

@@ -135,7 +135,8 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
     saved_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
-    settings = {(b, h): recipe.with_(bptt=b, hidden=h, epochs=epochs) for b in bptts for h in hiddens}
+    settings = {(b, h): recipe.with_(bptt=b, hidden=h, epochs=epochs)
+                for b in bptts for h in hiddens}
     grid = list(settings)
 
     def done(i: int, history: History) -> None:
@@ -150,7 +151,7 @@ def sweep(model: str = "gru2", bptts: Sequence[int] = (5, 10, 20, 40),
         train_runs([(r, seed) for r in settings.values()], device, workers, data, done)
     finally:
         torch.set_num_threads(saved_threads)
-    results.histories = {k: results.histories[k] for k in settings}  # in the grid's order
+    results.histories = {k: results.histories[k] for k in settings}  # the grid's order
     return results
 
 

@@ -63,7 +63,8 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     workers = checks.positive_int("workers", workers)
     device = checks.device("device", device)
     checks.function("progress", progress, none=True)
-    recipes = [get_recipe(k, name=f"keys[{i}]") for i, k in enumerate(keys)]  # before training
+    recipes = [get_recipe(k, name=f"keys[{i}]")  # a bad key: refused before training
+               for i, k in enumerate(keys)]
     device = str(device) if device is not None else None
     jobs = [(r.key, seed, device) for r in recipes for seed in range(seeds)]
     results: dict[tuple[str, int], dict] = {}

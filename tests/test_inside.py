@@ -54,6 +54,6 @@ def test_neurons_correlates_each_unit_with_each_slot(data):
 
 def test_coloured_text_colours_each_word():
     out = coloured_text(["eight", "thousand"], [0.5, -1.0], label="unit 3")
-    assert out.count("<span") == 2 and "rgba(40,110,230,0.85)" in out and 'aria-label="unit 3"' in out
+    assert out.count("<span") == 2 and "rgb(126,168,240)" in out and 'aria-label="unit 3"' in out
     with pytest.raises(ValueError, match="one value per word"):
         coloured_text(["a"], [1.0, 2.0])

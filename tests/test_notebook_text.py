@@ -164,3 +164,51 @@ def test_the_width_check_sees_shown_code_only():
                 nbformat.v4.new_markdown_cell("z" * 120)]
     wide = shown_code_too_wide(nb, 88)
     assert len(wide) == 1 and wide[0].startswith("cell 0 ") and "99 columns" in wide[0], wide
+
+
+def shown_sources(nb: nbformat.NotebookNode) -> list[str]:
+    """The dotted names a notebook passes to ``show_source`` (``Learner.fit_one_cycle``)."""
+    names = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(TransformerManager().transform_cell(cell.source))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "show_source":
+                names += [ast.unparse(a) for a in node.args]
+    return names
+
+
+def _package_object(dotted: str):
+    """The object of the package that ``dotted`` (``Name`` or ``Name.attr``) names."""
+    import importlib
+    import pkgutil
+
+    import rnnbook
+
+    head, *rest = dotted.split(".")
+    for info in pkgutil.iter_modules(rnnbook.__path__):
+        if info.name.startswith("__"):
+            continue  # __main__ runs the command line
+        module = importlib.import_module(f"rnnbook.{info.name}")
+        obj = module.__dict__.get(head)
+        if getattr(obj, "__module__", "") == module.__name__:
+            for part in rest:
+                obj = getattr(obj, part)
+            return obj
+    return None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_package_code_a_chapter_shows_fits_the_column(path):
+    import inspect
+
+    from sitecheck.a11y import CODE_WIDTH
+
+    wide = []
+    for name in shown_sources(nbformat.read(path, as_version=4)):
+        obj = _package_object(name)
+        assert obj is not None, f"{path.name}: show_source({name}) names nothing of the package"
+        wide += [f"{name}: {len(line)} columns: {line.strip()[:60]}"
+                 for line in inspect.getsource(obj).splitlines() if len(line) > CODE_WIDTH]
+    assert not wide, f"{path.relative_to(ROOT)} shows code wider than {CODE_WIDTH} columns:\n" + \
+        "\n".join(wide)
