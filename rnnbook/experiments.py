@@ -143,7 +143,7 @@ def prefetch(jobs: Sequence[tuple[Recipe | str, int]], device=None, workers: int
     if runs.folder() is None:
         return 0
     where = device if device is not None else default_device()
-    missing = [(get_recipe(r), s) for r, s in jobs
-               if not runs.has(runs.run_key(get_recipe(r), s, torch.device(where)))]
+    pairs = [(get_recipe(r), s) for r, s in jobs]
+    missing = [(r, s) for r, s in pairs if not runs.has(runs.run_key(r, s, torch.device(where)))]
     train_runs(missing, where, workers)
     return len(missing)

@@ -60,15 +60,17 @@ def _embedding_grads(model: nn.Module, x: torch.Tensor, position: int) -> torch.
             reset()
     N, T = x.shape
     grad = torch.zeros(N, T, model.i_h.embedding_dim)
-    steps = [g for (ids, e), g in zip(calls, grads, strict=True) if ids.dim() == 1]
+    steps = []
     for (ids, e), g in zip(calls, grads, strict=True):
         g = torch.zeros_like(e) if g is None else g
-        if ids.shape == x.shape:  # the whole window at once (a model may embed it twice)
+        if ids.dim() == 1:  # one call per step (the loops): (N, H) each, in order
+            steps.append(g)
+        elif ids.shape == x.shape:  # the whole window at once (a model may embed it twice)
             grad += g
-        elif ids.dim() == 2:  # the window cut into pieces and padded (the transformer)
+        else:  # the window cut into pieces and padded (the transformer)
             grad += g.reshape(N, -1, g.shape[-1])[:, :T]
-    if steps:  # one call per step (the loops): (N, H) each, in order
-        grad += torch.stack([torch.zeros(N, grad.shape[-1]) if g is None else g for g in steps], 1)
+    if steps:
+        grad += torch.stack(steps, 1)
     return grad.norm(dim=-1).detach()
 
 

@@ -156,11 +156,9 @@ def has(key: str) -> bool:
 @door(key=_key, learn=_learn)
 def load(key: str, learn: Learner) -> History | None:
     """Load run ``key`` into ``learn``'s model and return its history; ``None`` if not cached."""
-    base = folder()
-    path = base / f"{key}.pt" if base is not None else None
-    if path is None or not path.exists():
+    if not has(key):
         return None
-    saved = torch.load(path, map_location=learn.device, weights_only=False)
+    saved = torch.load(folder() / f"{key}.pt", map_location=learn.device, weights_only=False)
     learn.model.load_state_dict(saved["model"])
     learn.model.eval()  # as training leaves it: the last thing it did was validate
     return History(**saved["history"])
