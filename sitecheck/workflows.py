@@ -1,14 +1,15 @@
 """Which jobs of the GitHub workflows run, on which runner, after which, for an event.
 
-    python -m sitecheck.workflows     # the four cases: no GPU runner, a GPU runner, a tag, a PR
+    python -m sitecheck.workflows     # pushes with and without a GPU runner, tags, a PR, the weekly run
 
 Reads ``.github/workflows/*.yml`` and plays them the way GitHub does: a workflow runs when its
-``on:`` matches the event (push branch or tag filters, pull_request); a job starts once every
-job it ``needs`` has finished; its ``if:`` is evaluated with the ``github``, ``vars`` and
-``needs`` contexts (an ``if:`` without a status function means ``success() && ...``, so a
-skipped or failed need skips it); a job whose ``if:`` is false is skipped. ``runs-on`` and the
-job's ``env`` are evaluated too. Every job that runs is taken to succeed unless named in
-``failing``. ``tests/test_workflows.py`` asserts on what this says.
+``on:`` matches the event (push branch or tag filters, pull_request, schedule,
+workflow_dispatch); a job starts once every job it ``needs`` has finished; its ``if:`` is
+evaluated with the ``github``, ``vars`` and ``needs`` contexts (an ``if:`` without a status
+function means ``success() && ...``, so a skipped or failed need skips it); a job whose ``if:``
+is false is skipped. ``runs-on`` and the job's ``env`` are evaluated too. Every job that runs
+is taken to succeed unless named in ``failing``. ``tests/test_workflows.py`` asserts on what
+this says.
 
 The expression language is GitHub's (``${{ }}``), the part these workflows use: literals,
 property access, ``!``, ``==``, ``!=``, ``&&`` and ``||`` (which return an operand, as in
@@ -225,8 +226,9 @@ def needs_of(job: dict) -> list[str]:
 
 @dataclass
 class Event:
-    """A GitHub event: ``push`` of a ref (``refs/heads/main``, ``refs/tags/v0.1.0``) or
-    ``pull_request``; ``variables`` are the repository's variables (``vars``)."""
+    """A GitHub event: ``push`` of a ref (``refs/heads/main``, ``refs/tags/v0.1.0``),
+    ``pull_request``, or ``schedule`` and ``workflow_dispatch`` (on ``refs/heads/main``);
+    ``variables`` are the repository's variables (``vars``)."""
 
     name: str
     ref: str
@@ -330,6 +332,8 @@ CASES = {
         Event("push", "refs/tags/v0.1.0", {"PUBLISH_TO_PYPI": "true"}),
     "pull request (GPU_RUNNER set or not)":
         Event("pull_request", "refs/pull/1/merge", {"GPU_RUNNER": '["self-hosted", "linux", "gpu"]'}),
+    "the weekly schedule (cron)": Event("schedule", "refs/heads/main"),
+    "run by hand (workflow_dispatch) on main": Event("workflow_dispatch", "refs/heads/main"),
 }
 
 

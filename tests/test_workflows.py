@@ -1,6 +1,8 @@
 """The GitHub workflows, read and played (``sitecheck/workflows.py``) for the events that
-matter: the site is published with or without a GPU runner, a release runs on tags only, and
-each job holds the least permissions it needs."""
+matter: the site is published with or without a GPU runner, a release runs on tags only, the
+weekly run (on a schedule and by hand only) tries the newest dependencies, builds, tests and
+checks the links, each job holds the least permissions it needs, and every action is pinned to a
+commit with its version in a comment."""
 
 from __future__ import annotations
 
@@ -55,7 +57,8 @@ def test_the_evaluator_refuses_what_it_does_not_model():
 
 def test_every_expression_of_every_job_is_understood():
     events = [wg.Event(*e) for e in [("push", MAIN), ("push", "refs/tags/v1.0.0"),
-                                       ("pull_request", "refs/pull/1/merge")]]
+                                       ("pull_request", "refs/pull/1/merge"), ("schedule", MAIN),
+                                       ("workflow_dispatch", MAIN)]]
     variables = [{}, {"GPU_RUNNER": SELF_HOSTED, "PUBLISH_TO_PYPI": "true"}]
     played = 0
     for wf in workflows().values():
@@ -223,7 +226,14 @@ def needed(job: dict) -> dict[str, str]:
     return need
 
 
-@pytest.mark.parametrize("name", ["book.yml", "release.yml"])
+FILES = [p.name for p in sorted(wg.WORKFLOWS.glob("*.yml"))]
+
+
+def test_every_workflow_is_checked():
+    assert {"book.yml", "release.yml", "weekly.yml"} <= set(FILES), FILES
+
+
+@pytest.mark.parametrize("name", FILES)
 def test_permissions_are_the_least_each_job_needs(name):
     wf = wg.load(name)
     assert wf.get("permissions") == {}, "the workflow grants nothing; its jobs ask for what they use"
@@ -241,3 +251,139 @@ def test_the_permission_rules_see_what_the_jobs_do():
     assert needed({"steps": [{"run": "gh release upload v1 x.whl"}]}) == {"contents": "write"}
     with pytest.raises(AssertionError, match="some/action"):
         needed({"steps": [{"uses": "some/action@v1"}]})
+
+
+# --------------------------------------------------------------------------- pinned actions
+
+# A step's action by commit, its release in a comment: `uses: owner/repo@<40 hex>  # v4.4.0`.
+# A tag or a branch (v4, release/v1) is moved by whoever controls the action's repository.
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*))?$")
+VERSION = re.compile(r"v\d+(\.\d+){1,2}")
+
+
+def uses_of(wf: dict) -> list[str]:
+    """Every action ``wf`` uses: its steps' and its jobs' (a called workflow)."""
+    found = []
+    for job in wf["jobs"].values():
+        found += [job["uses"]] if "uses" in job else []
+        found += [s["uses"] for s in job.get("steps", []) if "uses" in s]
+    return found
+
+
+def uses_lines(name: str) -> list[re.Match]:
+    return [m for line in (wg.WORKFLOWS / name).read_text().splitlines()
+            if (m := USES_LINE.match(line))]
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_action_is_pinned_to_a_commit(name):
+    uses = uses_of(wg.load(name))
+    assert uses, name
+    assert sorted(uses) == sorted(m["ref"] for m in uses_lines(name)), "a uses: the line reader misses"
+    for ref in uses:
+        assert ref.startswith("./") or PINNED.fullmatch(ref), f"{name}: {ref} is not pinned to a commit"
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_pin_names_its_release_in_a_comment(name):
+    for m in uses_lines(name):
+        if not m["ref"].startswith("./"):
+            assert m["comment"] and VERSION.fullmatch(m["comment"].strip()), \
+                f"{name}: {m['ref']} needs a comment with its version (# v1.2.3)"
+
+
+def test_an_action_is_pinned_to_one_commit_and_version_everywhere():
+    pins: dict[str, set] = {}
+    for name in FILES:
+        for m in uses_lines(name):
+            action, sha = m["ref"].split("@")
+            pins.setdefault(action, set()).add((sha, (m["comment"] or "").strip()))
+    assert "actions/checkout" in pins and "pypa/gh-action-pypi-publish" in pins
+    assert all(len(p) == 1 for p in pins.values()), {a: p for a, p in pins.items() if len(p) > 1}
+
+
+def test_the_pin_rules_catch_a_moving_reference():
+    assert not PINNED.fullmatch("actions/checkout@v4")
+    assert not PINNED.fullmatch("pypa/gh-action-pypi-publish@release/v1")
+    assert not PINNED.fullmatch("actions/checkout@11d5960")  # a short SHA can be made to collide
+    assert PINNED.fullmatch("actions/checkout@11d5960a326750d5838078e36cf38b85af677262")
+    m = USES_LINE.match("      - uses: actions/checkout@v4")
+    assert m["ref"] == "actions/checkout@v4" and m["comment"] is None
+    assert not VERSION.fullmatch("latest") and VERSION.fullmatch("v1.14.2")
+
+
+# --------------------------------------------------------------------------- the weekly run
+
+def weekly(event_name="schedule", ref=MAIN, **variables):
+    return wg.play(wg.load("weekly.yml"), wg.Event(event_name, ref, variables))
+
+
+def _weekly_run() -> str:
+    """The commands of the weekly job's steps, one after the other."""
+    job = wg.load("weekly.yml")["jobs"]["newest"]
+    return "\n".join(str(s.get("run", "")) for s in job["steps"])
+
+
+def test_the_weekly_workflow_runs_weekly_and_by_hand_only():
+    on = wg.load("weekly.yml")["on"]
+    assert set(on) == {"schedule", "workflow_dispatch"}, on
+    [entry] = on["schedule"]
+    minute, hour, day, month, weekday = entry["cron"].split()
+    assert minute.isdigit() and hour.isdigit(), "once at one time of the day"
+    assert (day, month) == ("*", "*") and re.fullmatch(r"[0-6]|MON|TUE|WED|THU|FRI|SAT|SUN", weekday)
+    for event_name in ("schedule", "workflow_dispatch"):
+        runs = weekly(event_name)
+        assert runs["newest"].result == "success" and runs["newest"].runner == "ubuntu-latest"
+    for event_name, ref in [("push", MAIN), ("push", "refs/heads/a-branch"), ("push", "refs/tags/v0.1.0"),
+                            ("pull_request", "refs/pull/1/merge")]:
+        assert weekly(event_name, ref) == {}, (event_name, ref)
+
+
+def test_nothing_else_runs_on_the_weekly_schedule():
+    for name in FILES:
+        if name != "weekly.yml":
+            assert wg.play(wg.load(name), wg.Event("schedule", MAIN)) == {}, name
+
+
+def test_the_weekly_run_installs_the_newest_releases_not_cis_pins():
+    job = wg.load("weekly.yml")["jobs"]["newest"]
+    run = _weekly_run()
+    assert "pip install --upgrade --upgrade-strategy eager -r requirements.txt" in run
+    assert re.search(r"pip install --upgrade --upgrade-strategy eager -e \"?\.\[reference\]", run)
+    # No dependency of requirements.txt or pyproject.toml held at a version (ziglang is a tool,
+    # the compiler of the committed trainer.wasm, not a dependency).
+    names = {re.match(r"[A-Za-z0-9_.-]+", line)[0].lower()
+             for line in (ROOT / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith(("#", "-"))}
+    assert {"torch", "jupyter-book", "pytest"} <= names
+    pinned = {m.lower() for m in re.findall(r"([A-Za-z0-9_.-]+)\s*==", run)}
+    assert not pinned & names, pinned & names
+    assert "requirements" not in run.replace("-r requirements.txt", ""), "no other (pinned) list"
+    # torch from PyTorch's CPU index, and a step that fails on a CUDA build
+    assert job["env"]["PIP_EXTRA_INDEX_URL"] == "https://download.pytorch.org/whl/cpu"
+    assert "torch.version.cuda is not None" in run
+
+
+def test_the_weekly_run_tests_builds_every_chapter_and_checks_the_links():
+    job = wg.load("weekly.yml")["jobs"]["newest"]
+    run = _weekly_run()
+    commands = ["python -m pytest -q",
+                "RNNBOOK_EXECUTE=force jupyter-book build --all -W --keep-going .",
+                "jupyter-book build . --builder linkcheck"]
+    assert all(c in run for c in commands), [c for c in commands if c not in run]
+    assert 'test "${PIPESTATUS[0]}" -eq 0' in run, "the build's exit status survives the tee"
+    assert 0 < job["timeout-minutes"] <= 120
+    # each check runs after a failed one, so that one run reports them all, but not after a
+    # failed install
+    for step in job["steps"]:
+        if any(c in str(step.get("run", "")) for c in commands):
+            assert "!cancelled()" in step["if"] and "steps.install.outcome == 'success'" in step["if"]
+
+
+def test_the_link_check_needs_the_internet_so_only_the_weekly_run_has_it():
+    assert "linkcheck" in (wg.WORKFLOWS / "weekly.yml").read_text()
+    for name in FILES:
+        if name != "weekly.yml":
+            assert "linkcheck" not in (wg.WORKFLOWS / name).read_text(), name
+    assert "linkcheck" not in (ROOT / ".ci" / "run").read_text()
