@@ -18,7 +18,8 @@ Usage: ``python -m sitecheck.playground [_build/html] [--shots DIR] [--plain boo
   a seeded, reproducible sample.
 - The view: unknown words are reported, empty text shows a hint, a text over the cap is
   refused, every control has an accessible name and the heatmap a text alternative, the
-  component fits a 390-px-wide screen, the pages that embed it render it too.
+  component fits a 390-px-wide screen, the pages that embed it render it too, once scrolled
+  to, and fetch no model's weights before.
 - Look inside: for every model, the occlusion drops the page colours the words by
   (``window.rnnbookInside.lookInside``) equal PyTorch's (:func:`occlusion`) within 1e-4, at
   a thousands digit with more than 60 words before it. In the view, at 1280 px and at 390 px
@@ -437,11 +438,17 @@ def check(site: Path, shots: Path | None, plain: str) -> list[str]:
         for name in EMBEDDED:
             p = browser.new_page()
             faults += watch(p, base)
+            start = len(requests)
             p.on("request", lambda r: requests.append(r.url))
             p.goto(f"{base}/{name}.html", wait_until="load")
+            p.wait_for_load_state("networkidle")
+            early = [u for u in requests[start:] if u.endswith(".bin")]
+            if early:  # the box is far down the chapter: its weights wait until it is wanted
+                problems.append(f"{name}: model weights fetched before the playground is near: {early}")
+            p.locator(".rnnbook-playground").scroll_into_view_if_needed()
             try:
                 p.wait_for_function(RENDERED, timeout=60000)
-                print(f"  {name}: the playground renders")
+                print(f"  {name}: the playground renders once scrolled to (no weights before)")
             except Exception:
                 problems.append(f"{name}: the embedded playground did not render")
             p.close()

@@ -432,9 +432,33 @@
         setMessage("The playground's models are not available here (" + S.esc(err.message) + "). They are written when the book is built.", "error");
       });
     }
-    mounted.push(offer);
-    el.rnnbookSelect = (key) => { el.dataset.model = key; offer(); };
-    offer();
+    // The models' weights (hundreds of kB each) load when the box is first wanted: when it
+    // comes near the viewport, or the reader clicks or tabs into it, or a run is handed over.
+    const want = whenWanted(el, offer);
+    mounted.push(() => { if (want.done) offer(); });
+    el.rnnbookSelect = (key) => { el.dataset.model = key; if (!want()) offer(); };
+  }
+
+  /* Calls `go` once: when `el` comes within NEAR of the viewport, or is clicked or focused, or
+   * the returned function is called (which says whether it called `go` just now). */
+  const NEAR = "300px";
+  function whenWanted(el, go) {
+    const io = "IntersectionObserver" in root
+      ? new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting)) want(); }, { rootMargin: NEAR }) : null;
+    function want() {
+      if (want.done) return false;
+      want.done = true;
+      if (io) io.disconnect();
+      el.removeEventListener("pointerdown", want);
+      el.removeEventListener("focusin", want);
+      go();
+      return true;
+    }
+    want.done = false;
+    el.addEventListener("pointerdown", want);
+    el.addEventListener("focusin", want);
+    if (io) io.observe(el); else want();
+    return want;
   }
 
   /* Show model `key` in the playground `el` (after addModel). */

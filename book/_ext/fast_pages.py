@@ -1,0 +1,193 @@
+"""A page loads what it needs, when it needs it (what a phone on a slow link notices most).
+
+- MathJax only where the page itself has math. Sphinx adds it to a page whose document, *or any
+  document its toctree includes*, has a math node, so the root page (whose hidden toctree holds
+  every chapter) loaded MathJax without a formula of its own.
+- The widget manager (``nb_ipywidgets_js``: require.js, widgets-base.js, embed-amd.js) and the
+  widget state (hundreds of kB of JSON, figures included, that myst-nb writes into the page's
+  head) leave the page. The state goes to ``_static/widget-state/<page>.js``, and
+  ``_static/widgets-lazy.js`` loads it and the manager when a widget comes near the viewport,
+  or once the page has loaded and the browser is idle (so the widgets are drawn before the
+  reader gets there). The text paints first; ``data-state-type`` names the script type the
+  state is handed to the manager in.
+- The theme's Font Awesome script (1.4 MB, which only swaps a dozen ``<i class="fa-...">`` for
+  SVG) is dropped: each such icon is written into the page as the same inline SVG, taken from
+  that script at build time.
+- Chapter figures (``_images/``) get their width and height (no layout shift while they load)
+  and, after the first, ``loading="lazy"``.
+
+The first two happen per page (``html-page-context``), the last two on the written HTML
+(``build-finished``). Used by every page of the book (see ``_config.yml``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import struct
+from pathlib import Path
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+LAZY_JS = "widgets-lazy.js"
+STATE_DIR = "widget-state"
+
+# ``name:[width,height,[aliases],"unicode","path"]`` in the theme's fontawesome.js; a pack
+# ends with ``d("fas",p)`` (or far, fab) after its icons.
+_ICON = re.compile(r'(?:"([a-z0-9-]+)"|\b([a-z0-9][a-z0-9-]*)):\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+",'
+                   r'"([^"]*)"\]')
+_PACK_END = re.compile(r'\bd\("(fas|far|fab)",p\)')
+_PREFIXES = {"fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far",
+             "fa-brands": "fab", "fab": "fab"}
+_I_TAG = re.compile(r'<(i|span)\s+class="([^"]*\bfa-[^"]*)"([^>]*)>\s*</\1>')
+_FA_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+_IMG = re.compile(r'<img\b[^>]*>')
+# What the theme's script would have styled (its CSS is in the script too).
+ICON_CSS = ("<style>.svg-inline--fa{display:inline-block;height:1em;overflow:visible;"
+            "vertical-align:-.125em}.svg-inline--fa.fa-lg{vertical-align:-.2em}"
+            ".bd-article img[width][height]{height:auto}</style>")
+
+
+# ---------------------------------------------------------------------------------------------
+# per page: MathJax and the widgets
+
+
+def _script_name(js) -> str:
+    """A script's path in ``_static`` (Sphinx prefixes the configured paths with ``_static/``)."""
+    name = getattr(js, "filename", js) or ""
+    return name[len("_static/"):] if name.startswith("_static/") else name
+
+
+def _page_scripts(app, pagename, templatename, context, doctree):
+    """Drop MathJax from a page without math of its own; swap the widget manager and state for
+    the lazy loader (see the module's docstring)."""
+    if app.builder.format != "html" or "script_files" not in context:
+        return
+    scripts = context["script_files"]
+    math = app.env.get_domain("math").data.get("has_equations", {}).get(pagename, False)
+    if not math and app.config.mathjax_path:
+        scripts[:] = [js for js in scripts if _script_name(js) != app.config.mathjax_path
+                      and not js.attributes.get("body", "").startswith("window.MathJax")]
+    state = [js for js in scripts if js.attributes.get("type") == WIDGET_STATE]
+    if not state:
+        return
+    manager = list(app.config.nb_ipywidgets_js)
+    scripts[:] = [js for js in scripts if js not in state and _script_name(js) not in manager]
+    name = pagename.replace("/", "-") + ".js"
+    folder = Path(app.outdir) / "_static" / STATE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(state_script(state[0].attributes["body"]), encoding="utf-8")
+    scripts.append(_lazy_script(app, name))
+
+
+def _lazy_script(app, state_file: str):
+    from sphinx.builders.html._assets import _JavaScript
+
+    manager = [[path, attrs] for path, attrs in app.config.nb_ipywidgets_js.items()]
+    return _JavaScript(f"_static/{LAZY_JS}", defer="defer", **{
+        "data-state": f"{STATE_DIR}/{state_file}", "data-state-type": WIDGET_STATE,
+        "data-manager": json.dumps(manager)})
+
+
+def state_script(body: str) -> str:
+    """The JavaScript of a page's widget-state file: hands ``body`` (the state's JSON, as
+    myst-nb wrote it into the page) to ``widgets-lazy.js``."""
+    return f"window.rnnbookWidgetState({json.dumps(body)});\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# on the written HTML: icons and images
+
+
+def icon_table(fontawesome_js: str) -> dict[tuple[str, str], tuple[int, int, str]]:
+    """(prefix, name) -> (width, height, path) for every icon of the theme's fontawesome.js
+    (aliases included), prefix one of fas, far, fab."""
+    ends = [(m.start(), m.group(1)) for m in _PACK_END.finditer(fontawesome_js)]
+    table = {}
+    for m in _ICON.finditer(fontawesome_js):
+        pack = next((p for pos, p in ends if pos > m.start()), None)
+        if pack is None:
+            continue
+        shape = (int(m.group(3)), int(m.group(4)), m.group(6))
+        table[(pack, m.group(1) or m.group(2))] = shape
+        for alias in re.findall(r'"([a-z0-9-]+)"', m.group(5)):
+            table.setdefault((pack, alias), shape)
+    return table
+
+
+def icon_svg(classes: str, rest: str, table) -> str | None:
+    """The inline SVG for an icon element of ``classes`` (e.g. ``fa-solid fa-sun fa-lg``), its
+    other attributes ``rest`` kept; None when the icon is not in ``table``."""
+    words = classes.split()
+    prefix = next((_PREFIXES[w] for w in words if w in _PREFIXES), "fas")
+    names = [w[3:] for w in words if w.startswith("fa-") and w not in _PREFIXES]
+    for name in names:
+        if (prefix, name) in table:
+            w, h, d = table[(prefix, name)]
+            cls = " ".join(["svg-inline--fa"] + words)
+            return (f'<svg class="{html.escape(cls)}"{rest} aria-hidden="true" focusable="false" '
+                    f'data-prefix="{prefix}" data-icon="{name}" role="img" '
+                    f'xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}">'
+                    f'<path fill="currentColor" d="{d}"></path></svg>')
+    return None
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels of a PNG, from its header; None for anything else."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    if len(head) == 24 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        return struct.unpack(">II", head[16:24])
+    return None
+
+
+def rewrite_page(text: str, page: Path, table) -> str:
+    """One written page: the Font Awesome script out, its icons inline, the figures sized and
+    lazily loaded after the first."""
+    text = _FA_SCRIPT.sub("", text)
+
+    def icon(m):
+        return icon_svg(m.group(2), m.group(3), table) or m.group(0)
+
+    text = _I_TAG.sub(icon, text)
+    text = text.replace("</head>", ICON_CSS + "\n</head>", 1)
+    seen = 0
+
+    def image(m):
+        nonlocal seen
+        tag = m.group(0)
+        src = re.search(r'\ssrc="([^"]+)"', tag)
+        if not src or "/_images/" not in "/" + src.group(1):
+            return tag
+        seen += 1
+        if " width=" not in tag and " height=" not in tag:
+            size = image_size((page.parent / html.unescape(src.group(1))).resolve())
+            if size:
+                tag = tag[:4] + f' width="{size[0]}" height="{size[1]}"' + tag[4:]
+        if seen > 1 and " loading=" not in tag:
+            tag = tag[:4] + ' loading="lazy" decoding="async"' + tag[4:]
+        return tag
+
+    return _IMG.sub(image, text)
+
+
+def _finish(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    fa = out / "_static" / "scripts" / "fontawesome.js"
+    table = icon_table(fa.read_text(encoding="utf-8")) if fa.is_file() else {}
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = rewrite_page(text, page, table)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+
+
+def setup(app):
+    app.connect("html-page-context", _page_scripts, priority=900)  # after mathjax and myst-nb
+    app.connect("build-finished", _finish)
+    return {"parallel_read_safe": True, "parallel_write_safe": False}

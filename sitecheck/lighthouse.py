@@ -1,0 +1,281 @@
+"""Lighthouse on every page of the built site, as a phone and as a desktop would load it.
+
+Usage: ``python -m sitecheck.lighthouse [HTML_DIR] [--pages book/today ...] [--json OUT]``
+(default ``_build/html``). The site is served with gzip, as GitHub Pages serves it (Python's
+``http.server`` sends every file uncompressed, which no reader's browser would see), by a small
+threaded server (``GzipHandler``). Lighthouse (npm ``lighthouse``, pinned to ``LIGHTHOUSE``;
+installed into ``.lighthouse/`` on first use, the one thing fetched from the network) runs once
+per page and preset: ``mobile`` (its default: a mid-range phone on a slow 4G link) and
+``desktop`` (``--preset=desktop``), each with the four categories.
+
+A page passes when every category reaches the preset's threshold (``THRESHOLDS``). Performance
+varies from run to run on a busy machine: a page whose performance lands within ``NEAR`` points
+of its threshold is run twice more and the median of the three counts (``settle``). Prints one
+row per page and exits 1 if any page falls short. Pages run one at a time (two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import gzip
+import http.server
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sitecheck.browser import CHROMIUM
+from sitecheck.links import ROOT, toc_pages
+
+LIGHTHOUSE = "12.2.3"  # 13.x needs Node 22
+PREFIX = ROOT / ".lighthouse"  # npm's folder for it (git ignores it)
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+SHORT = {"performance": "perf", "accessibility": "a11y", "best-practices": "bp", "seo": "seo"}
+PRESETS = ("mobile", "desktop")
+THRESHOLDS = {"mobile": 90, "desktop": 95}  # every category, 0-100
+NEAR = 5  # performance within this many points of the threshold: median of 3 runs
+CHROME_FLAGS = "--headless=new --no-sandbox"
+
+# What GitHub Pages compresses: text, not images, fonts in woff2 or the wasm module.
+GZIP_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml",
+              "application/xml")
+GZIP_MIN = 256  # bytes: smaller answers are sent as they are
+
+
+# ---------------------------------------------------------------------------------------------
+# the server
+
+
+def gzip_wanted(accept_encoding: str | None, content_type: str, size: int) -> bool:
+    """Whether an answer of ``content_type`` and ``size`` bytes is sent gzipped to a request whose
+    Accept-Encoding header is ``accept_encoding``."""
+    if size < GZIP_MIN or not content_type.startswith(GZIP_TYPES):
+        return False
+    codings = {}
+    for part in (accept_encoding or "").split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if name:
+            codings[name.strip().lower()] = q
+    return codings.get("gzip", codings.get("*", 0.0)) > 0
+
+
+class GzipHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files; text gzipped when the request accepts gzip, with ``Vary: Accept-Encoding``
+    (compressed once per file and kept)."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".js": "application/javascript", ".mjs": "application/javascript",
+                      ".json": "application/json", ".wasm": "application/wasm",
+                      ".svg": "image/svg+xml", ".woff2": "font/woff2"}
+    _cache: dict[tuple[str, float], bytes] = {}
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) and self.path.split("?")[0].endswith("/"):
+            path = os.path.join(path, "index.html")
+        if not os.path.isfile(path):
+            return super().send_head()  # redirects, listings and 404 as http.server does
+        ctype = self.guess_type(path)
+        stat = os.stat(path)
+        if not gzip_wanted(self.headers.get("Accept-Encoding"), ctype, stat.st_size):
+            return super().send_head()
+        key = (path, stat.st_mtime)
+        body = self._cache.get(key)
+        if body is None:
+            with open(path, "rb") as f:
+                body = self._cache[key] = gzip.compress(f.read(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Last-Modified", self.date_time_string(int(stat.st_mtime)))
+        self.end_headers()
+        return _Body(body)
+
+
+class _Body:
+    """What ``send_head`` returns: a file-like object that ``copyfile`` reads."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def read(self, n: int = -1) -> bytes:
+        out, self.data = (self.data, b"") if n < 0 else (self.data[:n], self.data[n:])
+        return out
+
+    def close(self):
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def serve_gzip(site: str | Path) -> Iterator[str]:
+    """Serve ``site`` with gzip on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
+    handler = lambda *a, **k: GzipHandler(*a, directory=str(site), **k)  # noqa: E731
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# ---------------------------------------------------------------------------------------------
+# the verdict
+
+
+def settle(first: dict[str, int], rerun: Callable[[], dict[str, int]], threshold: int,
+           near: int = NEAR) -> tuple[dict[str, int], int]:
+    """The scores of one page and preset: ``first`` (category -> score), unless its performance
+    lies within ``near`` points of ``threshold`` (on either side): then ``rerun`` is called twice
+    and each category's median of the three runs counts. Returns (scores, runs)."""
+    if abs(first["performance"] - threshold) > near:
+        return first, 1
+    runs = [first, rerun(), rerun()]
+    return {c: int(statistics.median(r[c] for r in runs)) for c in first}, 3
+
+
+def failures(scores: dict[str, int], threshold: int) -> list[str]:
+    """The categories of ``scores`` below ``threshold``, as 'perf 84 < 90'."""
+    return [f"{SHORT.get(c, c)} {s} < {threshold}" for c, s in scores.items() if s < threshold]
+
+
+def table(rows: list[tuple[str, dict[str, dict[str, int]]]]) -> str:
+    """One line per page: its scores per preset and category; a failing score is starred."""
+    head = f"{'page':<24}" + "".join(
+        f"  {p + ' ' + '/'.join(SHORT[c] for c in CATEGORIES):<24}" for p in PRESETS)
+    lines = [head, "-" * len(head)]
+    for name, by_preset in rows:
+        cells = []
+        for p in PRESETS:
+            s = by_preset.get(p)
+            if s is None:
+                cells.append(f"  {'-':<24}")
+                continue
+            marks = [f"{s[c]}{'*' if s[c] < THRESHOLDS[p] else ''}" for c in CATEGORIES]
+            cells.append(f"  {' '.join(f'{m:>4}' for m in marks):<24}")
+        lines.append(f"{name:<24}" + "".join(cells))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lighthouse
+
+
+def lighthouse_bin(install: bool = True) -> Path:
+    """The pinned Lighthouse's command, installed into ``PREFIX`` by npm when missing."""
+    exe = PREFIX / "node_modules" / ".bin" / "lighthouse"
+    pkg = PREFIX / "node_modules" / "lighthouse" / "package.json"
+    if pkg.is_file() and json.loads(pkg.read_text())["version"] == LIGHTHOUSE and exe.exists():
+        return exe
+    if not install:
+        raise RuntimeError(f"lighthouse {LIGHTHOUSE} is not installed in {PREFIX}")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed (Node 20 or later)")
+    subprocess.run([npm, "install", "--prefix", str(PREFIX), "-E", "--no-audit", "--no-fund",
+                    "--loglevel=error", f"lighthouse@{LIGHTHOUSE}"], check=True)
+    return exe
+
+
+def run_lighthouse(exe: Path, url: str, preset: str, chromium: str,
+                   keep: Path | None = None) -> dict[str, int]:
+    """One Lighthouse run of ``url``; the four categories' scores (0-100). With ``keep``, the
+    JSON report is copied there (the last run of a page and preset wins)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        cmd = [str(exe), url, "--output=json", f"--output-path={out}", "--quiet",
+               f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
+        if preset == "desktop":
+            cmd.append("--preset=desktop")
+        env = {**os.environ, "CHROME_PATH": chromium, "TMPDIR": tmp}
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        if proc.returncode != 0 or not out.is_file():
+            raise RuntimeError(f"lighthouse failed on {url} ({preset}): {proc.stderr[-2000:]}")
+        if keep is not None:
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(out, keep)
+        return scores_of(json.loads(out.read_text()))
+
+
+def scores_of(report: dict) -> dict[str, int]:
+    """The categories' scores (0-100) of a Lighthouse JSON report; a category Lighthouse could
+    not score (null) counts 0."""
+    cats = report["categories"]
+    return {c: round(100 * (cats[c]["score"] or 0)) for c in CATEGORIES}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", nargs="?", default=str(ROOT / "_build" / "html"))
+    parser.add_argument("--pages", nargs="*", help="document names (default: every page of _toc.yml)")
+    parser.add_argument("--presets", nargs="*", default=list(PRESETS), choices=PRESETS)
+    parser.add_argument("--json", help="write the scores to this file")
+    parser.add_argument("--reports", help="keep each page's JSON reports in this folder")
+    parser.add_argument("--chromium", default=CHROMIUM)
+    args = parser.parse_args(argv)
+    site = Path(args.site)
+    if not (site / "index.html").is_file():
+        parser.error(f"{site} holds no built site (no index.html); build the book first")
+    if args.chromium is None:
+        parser.error("Chromium is not installed (apt-get install chromium)")
+    exe = lighthouse_bin()
+    pages = args.pages or toc_pages(ROOT / "_toc.yml")
+    start = time.time()
+    rows, problems, results = [], [], {}
+    with serve_gzip(site) as base:
+        for name in pages:
+            by_preset = {}
+            for preset in args.presets:
+                url = f"{base}/{name}.html"
+                keep = (Path(args.reports) / f"{name.replace('/', '-')}.{preset}.json"
+                        if args.reports else None)
+                once = functools.partial(run_lighthouse, exe, url, preset, args.chromium, keep)
+                scores, n = settle(once(), once, THRESHOLDS[preset])
+                by_preset[preset] = scores
+                problems += [f"{name} ({preset}): {f}" for f in failures(scores, THRESHOLDS[preset])]
+                note = f" (median of {n})" if n > 1 else ""
+                print(f"  {name:<24} {preset:<8}"
+                      + " ".join(f"{SHORT[c]} {scores[c]:>3}" for c in CATEGORIES) + note, flush=True)
+            rows.append((name, by_preset))
+            results[name] = by_preset
+    print()
+    print(table(rows))
+    print(f"\n{len(pages)} pages in {time.time() - start:.0f} s; thresholds: "
+          + ", ".join(f"{p} {t}" for p, t in THRESHOLDS.items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    for p in problems:
+        print(f"FAIL {p}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

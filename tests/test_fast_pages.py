@@ -1,0 +1,66 @@
+"""book/_ext/fast_pages.py on small pages: the theme's icons become inline SVG, the Font Awesome
+script goes, figures get their size and lazy loading, the widget state file hands its JSON on."""
+
+import json
+import struct
+import zlib
+
+from conftest import ROOT, load_file
+
+fp = load_file(ROOT / "book" / "_ext" / "fast_pages.py")
+
+# Two packs as the theme's fontawesome.js writes them (paths shortened).
+FA_JS = ('(function(){var p={github:[496,512,[],"f09b","M165.9 397z"]};d("fab",p)})();'
+         '(function(){var p={"circle-half-stroke":[512,512,[9680,"adjust"],"f042","M448 256z"],'
+         'sun:[512,512,[9728],"f185","M361.5 1.2z"]};d("fas",p),d("fa-solid",p)})();')
+
+
+def test_icon_table_reads_packs_and_aliases():
+    table = fp.icon_table(FA_JS)
+    assert table[("fab", "github")] == (496, 512, "M165.9 397z")
+    assert table[("fas", "sun")] == (512, 512, "M361.5 1.2z")
+    assert table[("fas", "adjust")] == table[("fas", "circle-half-stroke")]
+    assert ("fas", "github") not in table
+
+
+def _png(w, h):
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)
+    crc = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + ihdr + crc
+
+
+def test_rewrite_page(tmp_path):
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "a.png").write_bytes(_png(640, 480))
+    (tmp_path / "_images" / "b.png").write_bytes(_png(300, 100))
+    (tmp_path / "book").mkdir()
+    page = tmp_path / "book" / "x.html"
+    text = ('<head>\n  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n</head>'
+            '<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light"></i>'
+            '<i class="fab fa-github"></i><span class="fa-solid fa-nothing-such"></span>'
+            '<img alt="first" src="../_images/a.png"><img alt="second" src="../_images/b.png">'
+            '<img alt="logo" src="../_static/logo.svg"></body>')
+    out = fp.rewrite_page(text, page, fp.icon_table(FA_JS))
+    assert "fontawesome.js" not in out and "<i " not in out
+    assert ('<svg class="svg-inline--fa theme-switch fa-solid fa-sun fa-lg" data-mode="light" '
+            'aria-hidden="true"') in out and 'viewBox="0 0 512 512"' in out and 'd="M361.5 1.2z"' in out
+    assert 'data-prefix="fab" data-icon="github"' in out
+    assert '<span class="fa-solid fa-nothing-such"></span>' in out  # unknown: left alone
+    assert '<img width="640" height="480" alt="first"' in out  # the first figure: not lazy
+    assert '<img loading="lazy" decoding="async" width="300" height="100" alt="second"' in out
+    assert '<img alt="logo" src="../_static/logo.svg">' in out
+    assert out.count(".svg-inline--fa{") == 1
+
+
+def test_state_script_hands_the_json_on():
+    body = json.dumps({"state": {"a": {"value": "</script><b>"}}}).replace("</", "<\\/")
+    js = fp.state_script(body)
+    assert js.startswith("window.rnnbookWidgetState(") and js.rstrip().endswith(");")
+    assert json.loads(json.loads(js[len("window.rnnbookWidgetState("):-3])) == \
+        {"state": {"a": {"value": "</script><b>"}}}
+
+
+def test_the_book_uses_it():
+    config = (ROOT / "_config.yml").read_text()
+    assert "fast_pages: book/_ext" in config
+    assert (ROOT / "book" / "_static" / fp.LAZY_JS).is_file()

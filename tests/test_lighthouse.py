@@ -1,0 +1,84 @@
+"""sitecheck.lighthouse's pure parts: the gzip server's answers, the rerun-and-median rule and
+the verdict (Lighthouse itself runs in .ci/run's site check, not here)."""
+
+import gzip
+import urllib.request
+
+import pytest
+
+from sitecheck import lighthouse as lh
+
+
+def _get(url, accept=None):
+    req = urllib.request.Request(url, headers={"Accept-Encoding": accept} if accept else {})
+    with urllib.request.urlopen(req) as r:
+        return r.status, dict(r.headers), r.read()
+
+
+def test_gzip_server_compresses_text_when_asked(tmp_path):
+    page = "<html><body>" + "eight thousand one , " * 200 + "</body></html>"
+    (tmp_path / "index.html").write_text(page)
+    (tmp_path / "app.js").write_text("let x = 1;\n" * 100)
+    (tmp_path / "font.woff2").write_bytes(bytes(range(256)) * 8)
+    with lh.serve_gzip(tmp_path) as base:
+        status, head, body = _get(f"{base}/index.html", "gzip, deflate, br")
+        assert status == 200 and head["Content-Encoding"] == "gzip"
+        assert head["Vary"] == "Accept-Encoding" and head["Content-Type"].startswith("text/html")
+        assert int(head["Content-Length"]) == len(body) < len(page)
+        assert gzip.decompress(body).decode() == page
+        _, head, body = _get(f"{base}/app.js", "gzip")
+        assert head["Content-Encoding"] == "gzip" and head["Content-Type"] == "application/javascript"
+        _, head, body = _get(f"{base}/index.html")  # no Accept-Encoding: as it is
+        assert "Content-Encoding" not in head and body.decode() == page
+        _, head, body = _get(f"{base}/index.html", "gzip;q=0, identity")
+        assert "Content-Encoding" not in head
+        _, head, body = _get(f"{base}/font.woff2", "gzip")  # already compressed: as it is
+        assert "Content-Encoding" not in head and len(body) == 2048
+        _, head, body = _get(f"{base}/", "gzip")  # a folder: its index.html
+        assert gzip.decompress(body).decode() == page
+
+
+@pytest.mark.parametrize("accept, ctype, size, want", [
+    ("gzip", "text/css", 1000, True), ("br, gzip;q=0.5", "text/html", 1000, True),
+    ("*", "application/json", 1000, True), ("gzip;q=0", "text/html", 1000, False),
+    ("deflate", "text/html", 1000, False), (None, "text/html", 1000, False),
+    ("gzip", "image/png", 1000, False), ("gzip", "text/html", 100, False),
+])
+def test_gzip_wanted(accept, ctype, size, want):
+    assert lh.gzip_wanted(accept, ctype, size) is want
+
+
+def _scores(perf, other=100):
+    return {c: (perf if c == "performance" else other) for c in lh.CATEGORIES}
+
+
+def test_settle_far_from_the_threshold_runs_once():
+    calls = []
+    for perf in (84, 96, 40, 100):
+        scores, n = lh.settle(_scores(perf), lambda: calls.append(1) or _scores(0), threshold=90)
+        assert n == 1 and scores == _scores(perf)
+    assert calls == []
+
+
+def test_settle_near_the_threshold_takes_the_median_of_three():
+    reruns = iter([_scores(93, 98), _scores(86, 90)])
+    scores, n = lh.settle(_scores(88, 100), lambda: next(reruns), threshold=90)
+    assert n == 3 and scores["performance"] == 88 and scores["seo"] == 98
+    reruns = iter([_scores(91), _scores(95)])
+    scores, n = lh.settle(_scores(85), lambda: next(reruns), threshold=90)  # 5 below: near
+    assert n == 3 and scores["performance"] == 91
+
+
+def test_failures_and_table():
+    assert lh.failures(_scores(90), 90) == []
+    assert lh.failures({**_scores(95, 100), "seo": 91}, 95) == ["seo 91 < 95"]
+    out = lh.table([("book/today", {"mobile": _scores(89), "desktop": _scores(99)})])
+    row = out.splitlines()[-1]
+    assert row.startswith("book/today") and "89*" in row and "99" in row and "99*" not in row
+
+
+def test_scores_of_a_report():
+    report = {"categories": {"performance": {"score": 0.874}, "accessibility": {"score": 1},
+                             "best-practices": {"score": 0.96}, "seo": {"score": None}}}
+    assert lh.scores_of(report) == {"performance": 87, "accessibility": 100,
+                                    "best-practices": 96, "seo": 0}
