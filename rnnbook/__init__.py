@@ -8,9 +8,10 @@ from .experiments import build, train
 from .generation import generate
 from .learner import History, Learner, default_device, set_seed
 from .recipes import RECIPES, Recipe, get_recipe
+from .seq2seq import translate
 
 __all__ = [
     "LMLoader", "Vocab", "load_human_numbers", "number_to_words", "show_batch",
     "RECIPES", "Recipe", "build", "get_recipe", "train", "generate",
-    "History", "Learner", "default_device", "set_seed",
+    "History", "Learner", "default_device", "set_seed", "translate",
 ]

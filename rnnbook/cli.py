@@ -88,22 +88,26 @@ def _parser() -> argparse.ArgumentParser:
 def format_table(rows: Sequence[dict]) -> str:
     """The rows of :func:`rnnbook.table.compare` as an aligned text table: accuracy at
     64 rows (mean ± sd), at one row, the ceiling at 64 rows and the gap to it in points, the
-    perplexity at 64 rows and its floor, and the numbers counted (mean)."""
+    perplexity at 64 rows and its floor, the numbers counted (mean) and a translation
+    model's exact match."""
     if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
         checks.refuse("rows", rows, "a list of the dicts compare() returns", wrong_type=True)
     for i, r in enumerate(rows):
         check_row(f"rows[{i}]", r)
     lines = [f"{'model':<12} {'64 rows':>16} {'one row':>8} {'ceiling':>8} {'gap':>6} "
-             f"{'perplexity':>10} {'floor':>6} {'counted':>7} {'reference':>10} {'s/epoch':>8}  device"]
+             f"{'perplexity':>10} {'floor':>6} {'counted':>7} {'exact':>6} {'reference':>10} "
+             f"{'s/epoch':>8}  device"]
     for r in map(format_row, rows):
         lines.append(f"{r['model']:<12} {r['accuracy']:>16} {r['one_row']:>8} {r['ceiling']:>8} "
                      f"{r['gap']:>6} {r['perplexity']:>10} {r['perplexity_floor']:>6} "
-                     f"{r['counted']:>7} {r['reference']:>10} {r['seconds_per_epoch']:>8}  {r['device']}")
+                     f"{r['counted']:>7} {r['exact_match']:>6} {r['reference']:>10} "
+                     f"{r['seconds_per_epoch']:>8}  {r['device']}")
     lines += ["64 rows: the validation text cut into 64 rows, each from an empty state; one row: read",
               "whole. ceiling: the best any predictor can do at 64 rows that sees what the model sees",
               "(its row from the start, or only its window); gap: points from the ceiling.",
               "perplexity: exp of the mean cross-entropy at 64 rows; floor: the lowest that predictor",
-              "reaches. counted: numbers written right in a row, greedily, after five (mean)."]
+              "reaches. counted: numbers written right in a row, greedily, after five (mean).",
+              "exact: numbers whose digits a translation model writes exactly (words to digits)."]
     return "\n".join(lines)
 
 

@@ -20,6 +20,7 @@ from .data import HumanNumbers, load_human_numbers
 from .learner import History, Learner, Reporter, SilentReporter, default_device, set_seed
 from .parallel import run_jobs
 from .recipes import Recipe, get_recipe
+from .seq2seq import translation_loaders
 from .yardstick import VALID_ROWS
 
 __all__ = ["build", "train", "train_runs", "train_seeds", "prefetch"]
@@ -42,7 +43,11 @@ def build(recipe: Recipe | str, data: HumanNumbers | None = None, seed: int = 0,
     """A fresh, seeded :class:`Learner` for ``recipe`` (a :class:`Recipe` or its key)."""
     recipe = get_recipe(recipe)
     data = data if data is not None else load_human_numbers()
-    train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last, valid_bs=VALID_ROWS)
+    if recipe.task == "translate":
+        train_dl, valid_dl = translation_loaders(data.vocab, recipe.split, recipe.bs)
+    else:
+        train_dl, valid_dl = data.loaders(recipe.bs, recipe.bptt, recipe.drop_last,
+                                          valid_bs=VALID_ROWS)
     set_seed(seed)
     model = recipe.make(len(data.vocab), recipe.hidden, **recipe.model_kwargs)
     return Learner(model, train_dl, valid_dl, device=device)

@@ -255,10 +255,12 @@ def loss_and_correct(model: nn.Module, out: torch.Tensor, y: torch.Tensor
                      ) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Mean cross-entropy, number of correct predictions and number of scored tokens.
 
-    A model with ``predicts_last = True`` is scored on the last target of each row only.
+    A model with ``predicts_last = True`` is scored on the last target of each row only; a
+    target of -100 (a translation's positions after its end) is not scored.
     """
     out, y = _scored(model, out, y)
-    return F.cross_entropy(out, y), (out.argmax(-1) == y).sum(), y.numel()
+    scored = y != -100  # cross_entropy's ignore_index
+    return F.cross_entropy(out, y), ((out.argmax(-1) == y) & scored).sum(), int(scored.sum())
 
 
 def _loader(name: str, dl: object) -> Iterable:

@@ -17,8 +17,13 @@ from torch import nn
 from . import checks, models
 from .copy_gru import CopyGRU
 from .modern import CausalTransformer, MinGRU, MinLSTM
+from .seq2seq import SPLITS, SRC_LEN, TGT_LEN, Seq2Seq
 
-__all__ = ["Recipe", "RECIPES", "get_recipe"]
+__all__ = ["Recipe", "RECIPES", "TASKS", "get_recipe", "lm_keys"]
+
+TASKS = ("lm", "translate")
+"""What a recipe's model does: predict the next word of the stream (``lm``), or write a
+number's digits from its words (``translate``, chapter "Words to digits")."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,8 @@ class Recipe:
     model_kwargs: dict = field(default_factory=dict)
     reference: float | None = None
     reference_source: str = ""
+    task: str = "lm"
+    split: str = "random"  # translate only: which numbers train (rnnbook.seq2seq.split_numbers)
 
     def __post_init__(self) -> None:
         checks.text("key", self.key, empty=False)
@@ -66,6 +73,8 @@ class Recipe:
         if self.reference is not None:
             checks.number("reference", self.reference, 0.0, 1.0)
         checks.text("reference_source", self.reference_source)
+        checks.one_of("task", self.task, TASKS)
+        checks.one_of("split", self.split, SPLITS)
 
     def with_(self, **changes) -> Recipe:
         """A copy with some settings changed, e.g. ``recipe.with_(epochs=3)``."""
@@ -101,7 +110,18 @@ RECIPES: dict[str, Recipe] = {r.key: r for r in [
            model_kwargs={"n_layers": 3}),
     Recipe("transformer", "causal transformer", CausalTransformer, bptt=20, epochs=8, lr=3e-3,
            model_kwargs={"context": 20}),
+    # words to digits; bptt: the length of a packed row (words, then the digits read)
+    Recipe("seq2seq", "encoder-decoder GRU", Seq2Seq, bptt=SRC_LEN + TGT_LEN, epochs=6,
+           lr=1e-2, bs=128, task="translate"),
+    Recipe("seq2seq_attn", "encoder-decoder GRU + attention", Seq2Seq, bptt=SRC_LEN + TGT_LEN,
+           epochs=6, lr=1e-2, bs=128, model_kwargs={"attention": True}, task="translate"),
 ]}
+
+
+def lm_keys() -> list[str]:
+    """The keys of the recipes whose models predict the next word (every chapter but
+    "Words to digits")."""
+    return [k for k, r in RECIPES.items() if r.task == "lm"]
 
 
 def get_recipe(recipe: Recipe | str, *, name: str = "recipe") -> Recipe:

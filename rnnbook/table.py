@@ -19,6 +19,7 @@ from .generation import count_table
 from .learner import SilentReporter
 from .parallel import run_jobs
 from .recipes import get_recipe
+from .seq2seq import exact_match
 from .yardstick import ceiling_for, loss_floor_for, one_row_accuracy
 
 __all__ = ["compare", "format_row", "ROW_KEYS", "MAX_SEEDS"]
@@ -30,13 +31,17 @@ MAX_SEEDS = 1000
 def _run_one(key: str, seed: int, device) -> dict:
     """One run of :func:`compare` (module-level, so a worker process can run it): accuracy,
     loss and perplexity at :data:`VALID_ROWS` rows, accuracy at one row, numbers counted
-    (mean and median over the starting points), seconds per epoch, device."""
+    (mean and median over the starting points), seconds per epoch, device. A translation
+    model has its exact match instead of the language models' yardsticks."""
     learn, history = train(key, seed=seed, device=device, reporter=SilentReporter())
+    row = {"accuracy": history.accuracy, "loss": history.rows[-1]["valid_loss"],
+           "perplexity": history.perplexity, "seconds": history.seconds_per_epoch,
+           "device": str(learn.device)}
+    if get_recipe(key).task == "translate":
+        return row | {"exact_match": exact_match(learn.model, learn.valid_dl)}
     counted = count_table(learn)
-    return {"accuracy": history.accuracy, "loss": history.rows[-1]["valid_loss"],
-            "perplexity": history.perplexity, "one_row": one_row_accuracy(learn),
-            "counted": counted["mean"], "counted_median": counted["median"],
-            "seconds": history.seconds_per_epoch, "device": str(learn.device)}
+    return row | {"one_row": one_row_accuracy(learn), "counted": counted["mean"],
+                  "counted_median": counted["median"]}
 
 
 def compare(keys: Sequence[str], seeds: int = 3, device=None,
@@ -51,7 +56,9 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     ``counted_median`` (numbers counted greedily from the starting points of
     :func:`~rnnbook.generation.count_table`: the mean over the seeds of each run's mean
     and median), ``reference``, ``seconds_per_epoch`` (median over the runs) and
-    ``device``.
+    ``device``. A translation model (chapter "Words to digits") has ``exact_match``
+    (mean) and ``None`` for the language models' yardsticks (one row, ceiling, floor,
+    counted).
     ``progress(key, seed, accuracy)`` is called after each run.
 
     ``workers > 1`` trains that many runs at once, in separate processes with one CPU
@@ -77,28 +84,32 @@ def compare(keys: Sequence[str], seeds: int = 3, device=None,
     for recipe in recipes:
         done = [results[recipe.key, seed] for seed in range(seeds)]
 
-        def mean(name: str, done=done) -> float:
-            return statistics.fmean(r[name] for r in done)
+        def mean(name: str, done=done) -> float | None:
+            return statistics.fmean(r[name] for r in done) if name in done[0] else None
 
         accs = [r["accuracy"] for r in done]
-        floor = loss_floor_for(recipe)
-        rows.append({
+        lm = recipe.task == "lm"  # the yardsticks of the language models
+        floor = loss_floor_for(recipe) if lm else None
+        row = {
             "model": recipe.key,
             "accuracy": mean("accuracy"),
             "accuracy_sd": statistics.stdev(accs) if len(accs) > 1 else 0.0,
             "accuracy_one_row": mean("one_row"),
-            "ceiling": ceiling_for(recipe),
-            "ceiling_one_row": ceiling_for(recipe, rows=1),
+            "ceiling": ceiling_for(recipe) if lm else None,
+            "ceiling_one_row": ceiling_for(recipe, rows=1) if lm else None,
             "loss": mean("loss"),
             "perplexity": mean("perplexity"),
             "loss_floor": floor,
-            "perplexity_floor": math.exp(floor),
+            "perplexity_floor": math.exp(floor) if lm else None,
             "counted": mean("counted"),
             "counted_median": mean("counted_median"),
             "reference": recipe.reference,
             "seconds_per_epoch": statistics.median(r["seconds"] for r in done),
             "device": done[0]["device"],
-        })
+        }
+        if not lm:
+            row["exact_match"] = mean("exact_match")
+        rows.append(row)
     return rows
 
 
@@ -120,20 +131,26 @@ def format_row(row: dict) -> dict[str, str]:
     results chapter and ``python -m rnnbook table`` show the same): the accuracy at 64 rows as
     mean ± sd (an sd under 0.0005 as ``<0.001``), at one row, the ceiling, the gap to it in
     points (100 × accuracy minus ceiling), the perplexity and the floor of the perplexity,
-    the numbers counted (mean), the published figure (``-`` if none), seconds per epoch and
-    the device."""
+    the numbers counted (mean), the exact match of a translation model, the published figure,
+    seconds per epoch and the device (``-``: not measured for this model)."""
     check_row("row", row)
     sd, ref = row["accuracy_sd"], row["reference"]
+
+    def cell(value: float | None, fmt: str = ".3f") -> str:  # "-": not measured for this model
+        return "-" if value is None else format(value, fmt)
+
+    ceiling = row["ceiling"]
     return {
         "model": row["model"],
         "accuracy": f"{row['accuracy']:.3f} ± " + (f"{sd:.3f}" if sd >= 5e-4 else "<0.001"),
-        "one_row": f"{row['accuracy_one_row']:.3f}",
-        "ceiling": f"{row['ceiling']:.3f}",
-        "gap": f"{100 * (row['accuracy'] - row['ceiling']):+.1f}",
+        "one_row": cell(row["accuracy_one_row"]),
+        "ceiling": cell(ceiling),
+        "gap": cell(None if ceiling is None else 100 * (row["accuracy"] - ceiling), "+.1f"),
         "perplexity": f"{row['perplexity']:.3f}",
-        "perplexity_floor": f"{row['perplexity_floor']:.3f}",
-        "counted": f"{row['counted']:.1f}",
-        "reference": f"{ref:.3f}" if ref is not None else "-",
+        "perplexity_floor": cell(row["perplexity_floor"]),
+        "counted": cell(row["counted"], ".1f"),
+        "exact_match": cell(row.get("exact_match")),
+        "reference": cell(ref),
         "seconds_per_epoch": f"{row['seconds_per_epoch']:.2f}",
         "device": row["device"],
     }

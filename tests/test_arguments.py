@@ -288,6 +288,14 @@ def method(make, name, base=lambda o: {}, /, **args):
     return Entry(lambda o: getattr(make(o), name), base, args)
 
 
+def _seq2seq():
+    return _fn("rnnbook.seq2seq.Seq2Seq")(VOCAB, 4, attention=True)
+
+
+def models_gru():
+    return _fn("rnnbook.models.GRU2")(VOCAB, 4)
+
+
 LEARN_DL = st.one_of(bad_instance(none=True), st.just("abc"))
 VOCAB = 40
 
@@ -949,6 +957,42 @@ ENTRIES: dict[str, Entry] = {
         w_hh=bad_tensor(2),
         states=bad_tensor(2),
     ),
+    "rnnbook.seq2seq.split_numbers": direct(
+        "rnnbook.seq2seq.split_numbers", lambda o: dict(split="random"),
+        split=st.one_of(bad_instance(), st.sampled_from(["Random", "lesson", ""])),
+    ),
+    "rnnbook.seq2seq.translation_loaders": direct(
+        "rnnbook.seq2seq.translation_loaders",
+        lambda o: dict(vocab=o["vocab"], split="extrapolate", bs=64),
+        vocab=bad_instance(), split=st.one_of(bad_instance(), st.just("both")), bs=bad_int(1),
+    ),
+    "rnnbook.seq2seq.decode": direct(
+        "rnnbook.seq2seq.decode",
+        lambda o: dict(model=_seq2seq(), src=torch.full((2, 6), 1), beam=2),
+        model=st.one_of(bad_instance(), st.just(models_gru())),
+        src=st.one_of(bad_ids(2), st.just(torch.ones(2, 5, dtype=torch.long))),
+        beam=bad_int(1, 13),
+    ),
+    "rnnbook.seq2seq.exact_match": direct(
+        "rnnbook.seq2seq.exact_match",
+        lambda o: dict(model=_seq2seq(), loader=_fn("rnnbook.seq2seq.TranslationLoader")(
+            [1, 2], o["vocab"], 2, False), beam=1),
+        model=bad_instance(), loader=st.one_of(bad_instance(), st.just([(1, 2)])), beam=bad_int(1, 13),
+    ),
+    "rnnbook.seq2seq.words_to_number": direct(
+        "rnnbook.seq2seq.words_to_number", lambda o: dict(words="eight thousand forty two"),
+        words=st.one_of(bad_text(empty=False), st.sampled_from(
+            ["eight thousand forty two x", "thousand eight", "zero", "ten thousand", "four ,"])),
+    ),
+    "rnnbook.seq2seq.TranslationLoader.to": method(
+        lambda o: _fn("rnnbook.seq2seq.TranslationLoader")([1, 2], o["vocab"], 2, False), "to",
+        lambda o: dict(device="cpu"), device=bad_device(none=False),
+    ),
+    "rnnbook.seq2seq.translate": direct(
+        "rnnbook.translate", lambda o: dict(model_or_learn=_seq2seq(), words="four", beam=1),
+        model_or_learn=bad_instance(), words=st.one_of(bad_text(empty=False), st.just("forty forty")),
+        beam=bad_int(1, 13),
+    ),
     "rnnbook.inside.connectivity": direct(
         "rnnbook.inside.connectivity",
         lambda o: dict(model=o["small"], tokens=torch.tensor([2, 9, 10, 11]), position=2),
@@ -1305,6 +1349,10 @@ EXCUSED = {
         "Block")},
     "rnnbook.copy_gru.CopyGRU": _MODEL,
     "rnnbook.bptt.SimpleRNN": _MODEL,
+    "rnnbook.seq2seq.Seq2Seq": _MODEL,
+    "rnnbook.seq2seq.ManyToOne": _MODEL,
+    "rnnbook.seq2seq.BidirectionalLM": _MODEL,
+    "rnnbook.seq2seq.TranslationLoader": "built by translation_loaders, which checks its arguments",
     "rnnbook.runs.cached": "wraps the package's own fit function (train uses it)",
     **{f"rnnbook.facts.facts_{k}": "writes the package's own facts (a dict that facts() made)"
        for k in ("json", "js", "h")},
@@ -1325,6 +1373,8 @@ EXCUSED_METHODS = {
     "reset",
     "coefficients",
     "feed_forward",  # the layers of a model: called by its forward
+    "encode",
+    "step",  # Seq2Seq's halves: called by its forward and by seq2seq.decode
 }
 
 

@@ -7,7 +7,8 @@ import torch
 from rnnbook import build, load_human_numbers
 from rnnbook.analysis import SLOTS
 from rnnbook.inside import coloured_text, connectivity, connectivity_map, neurons
-from rnnbook.recipes import RECIPES
+from rnnbook.recipes import lm_keys
+from rnnbook.seq2seq import BidirectionalLM
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +16,7 @@ def data():
     return load_human_numbers()
 
 
-@pytest.mark.parametrize("key", list(RECIPES))
+@pytest.mark.parametrize("key", lm_keys())
 def test_connectivity_is_zero_after_the_position_for_every_model(key, data):
     learn = build(key, data, seed=0, device="cpu")
     tokens = data.valid[:25]
@@ -25,6 +26,15 @@ def test_connectivity_is_zero_after_the_position_for_every_model(key, data):
     assert torch.all(whole[position + 1:] == 0)  # a causal model never reads the future
     assert whole[position] > 0  # it reads the word it has just read
     assert torch.equal(connectivity(learn, tokens, position), whole[:position + 1])
+
+
+def test_connectivity_catches_a_model_that_reads_the_future(data):
+    """The same check fails a bidirectional language model: it reads words after the one it
+    predicts from (chapter "Words to digits")."""
+    torch.manual_seed(0)
+    model = BidirectionalLM(len(data.vocab), 8)
+    whole = connectivity(model, data.valid[:25], 12, whole=True)
+    assert torch.all(whole[13:] > 0)
 
 
 def test_connectivity_map_rows_are_single_predictions(data):
