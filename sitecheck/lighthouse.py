@@ -1,11 +1,13 @@
 """Lighthouse on every page of the built site, as a phone and as a desktop would load it.
 
-Usage: ``python -m sitecheck.lighthouse [HTML_DIR] [--pages book/today ...] [--json OUT]``
-(default ``_build/html``). The site is served with gzip, as GitHub Pages serves it (Python's
-``http.server`` sends every file uncompressed, which no reader's browser would see), by a small
-threaded server (``GzipHandler``). Lighthouse (npm ``lighthouse``, pinned to ``LIGHTHOUSE``;
-installed into ``.lighthouse/`` on first use, the one thing fetched from the network) runs once
-per page and preset: ``mobile`` (its default: a mid-range phone on a slow 4G link) and
+Usage: ``python -m sitecheck.lighthouse [HTML_DIR] [--pages book/today ...] [--json OUT]
+[--reports DIR]`` (default ``_build/html``); ``--install`` only installs Lighthouse.
+
+The site is served with gzip, as GitHub Pages serves it (Python's ``http.server`` sends every
+file uncompressed, which no reader's browser would see), by a small threaded server
+(``GzipHandler``). Lighthouse (npm ``lighthouse``, pinned to ``LIGHTHOUSE``; installed into
+``.lighthouse/`` on first use, the one thing fetched from the network) runs once per page and
+preset: ``mobile`` (its default: a mid-range phone on a slow 4G link, simulated) and
 ``desktop`` (``--preset=desktop``), each with the four categories.
 
 A page passes when every category reaches the preset's threshold (``THRESHOLDS``). Performance
@@ -240,7 +242,12 @@ def main(argv=None) -> int:
     parser.add_argument("--json", help="write the scores to this file")
     parser.add_argument("--reports", help="keep each page's JSON reports in this folder")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--install", action="store_true",
+                        help=f"only install Lighthouse {LIGHTHOUSE} into {PREFIX.name}/ (if missing)")
     args = parser.parse_args(argv)
+    if args.install:
+        print(f"lighthouse {LIGHTHOUSE}: {lighthouse_bin()}")
+        return 0
     site = Path(args.site)
     if not (site / "index.html").is_file():
         parser.error(f"{site} holds no built site (no index.html); build the book first")

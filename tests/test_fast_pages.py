@@ -35,13 +35,17 @@ def test_rewrite_page(tmp_path):
     (tmp_path / "_images" / "b.png").write_bytes(_png(300, 100))
     (tmp_path / "book").mkdir()
     page = tmp_path / "book" / "x.html"
-    text = ('<head>\n  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n</head>'
+    text = ('<head>\n  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n'
+            '<script src="../_static/searchtools.js"></script><script src="../searchindex.js"></script>'
+            '</head>'
             '<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light"></i>'
             '<i class="fab fa-github"></i><span class="fa-solid fa-nothing-such"></span>'
             '<img alt="first" src="../_images/a.png"><img alt="second" src="../_images/b.png">'
             '<img alt="logo" src="../_static/logo.svg"></body>')
     out = fp.rewrite_page(text, page, fp.icon_table(FA_JS))
     assert "fontawesome.js" not in out and "<i " not in out
+    assert '<script defer src="../_static/searchtools.js"></script>' in out
+    assert '<script defer src="../searchindex.js"></script>' in out
     assert ('<svg class="svg-inline--fa theme-switch fa-solid fa-sun fa-lg" data-mode="light" '
             'aria-hidden="true"') in out and 'viewBox="0 0 512 512"' in out and 'd="M361.5 1.2z"' in out
     assert 'data-prefix="fab" data-icon="github"' in out

@@ -82,3 +82,12 @@ def test_scores_of_a_report():
                              "best-practices": {"score": 0.96}, "seo": {"score": None}}}
     assert lh.scores_of(report) == {"performance": 87, "accessibility": 100,
                                     "best-practices": 96, "seo": 0}
+
+
+def test_ci_installs_it_and_runs_it_in_the_site_check():
+    run = (lh.ROOT / ".ci" / "run").read_text()
+    install = run[run.index('stage "install"'):run.index('stage "lint"')]
+    site_check = run[run.index('stage "site check"'):run.index('stage "wheel"')]
+    assert "python -m sitecheck.lighthouse --install" in install
+    assert "python -m sitecheck.lighthouse _build/html" in site_check
+    assert ".lighthouse/" in (lh.ROOT / ".gitignore").read_text().split()

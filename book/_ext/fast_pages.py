@@ -15,6 +15,9 @@
   that script at build time.
 - Chapter figures (``_images/``) get their width and height (no layout shift while they load)
   and, after the first, ``loading="lazy"``.
+- Sphinx's search scripts and index, which the theme puts in every page's head for a
+  search-as-you-type this book does not use, are deferred (they no longer hold up the first
+  paint); the search page itself is left as it is.
 
 The first two happen per page (``html-page-context``), the last two on the written HTML
 (``build-finished``). Used by every page of the book (see ``_config.yml``).
@@ -42,6 +45,10 @@ _PREFIXES = {"fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far",
 _I_TAG = re.compile(r'<(i|span)\s+class="([^"]*\bfa-[^"]*)"([^>]*)>\s*</\1>')
 _FA_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 _IMG = re.compile(r'<img\b[^>]*>')
+# The theme loads Sphinx's search (its index grows with the book) in every page's head, for a
+# search-as-you-type that this book leaves off; the search page loads its own copy.
+_SEARCH = re.compile(r'<script src="([^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
+                     r'searchindex\.js))"></script>')
 # What the theme's script would have styled (its CSS is in the script too).
 ICON_CSS = ("<style>.svg-inline--fa{display:inline-block;height:1em;overflow:visible;"
             "vertical-align:-.125em}.svg-inline--fa.fa-lg{vertical-align:-.2em}"
@@ -148,6 +155,8 @@ def rewrite_page(text: str, page: Path, table) -> str:
     """One written page: the Font Awesome script out, its icons inline, the figures sized and
     lazily loaded after the first."""
     text = _FA_SCRIPT.sub("", text)
+    if page.name != "search.html":
+        text = _SEARCH.sub(r'<script defer src="\1"></script>', text)
 
     def icon(m):
         return icon_svg(m.group(2), m.group(3), table) or m.group(0)
