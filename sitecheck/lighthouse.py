@@ -214,6 +214,7 @@ def run_lighthouse(exe: Path, url: str, preset: str, chromium: str,
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         cmd = [str(exe), url, "--output=json", f"--output-path={out}", "--quiet",
+               "--disable-full-page-screenshot",  # seconds on a long chapter, and no score
                f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}"]
         if preset == "desktop":
             cmd.append("--preset=desktop")

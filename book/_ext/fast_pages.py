@@ -2,7 +2,9 @@
 
 - MathJax only where the page itself has math. Sphinx adds it to a page whose document, *or any
   document its toctree includes*, has a math node, so the root page (whose hidden toctree holds
-  every chapter) loaded MathJax without a formula of its own.
+  every chapter) loaded MathJax without a formula of its own. Where it loads, MathJax typesets
+  a formula when it comes into view (its own ``ui/lazy`` extension, vendored with it), not
+  every formula of a long chapter before the reader can scroll.
 - The widget manager (``nb_ipywidgets_js``: require.js, widgets-base.js, embed-amd.js) and the
   widget state (hundreds of kB of JSON, figures included, that myst-nb writes into the page's
   head) leave the page. The state goes to ``_static/widget-state/<page>.js``, and
@@ -15,6 +17,9 @@
   that script at build time.
 - Chapter figures (``_images/``) get their width and height (no layout shift while they load)
   and, after the first, ``loading="lazy"``.
+- Every script file of the page's head is deferred (run after the HTML is parsed, in the same
+  order), but ``documentation_options.js``, which inline scripts after it read at once; the
+  search page, whose search scripts need doctools.js at once, is left as it is.
 - Sphinx's search scripts and index, which the theme puts in every page's head for a
   search-as-you-type this book does not use, are deferred (they no longer hold up the first
   paint); the search page itself is left as it is.
@@ -31,9 +36,12 @@ import re
 import struct
 from pathlib import Path
 
+from sphinx.builders.html._assets import _JavaScript
+
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 LAZY_JS = "widgets-lazy.js"
 STATE_DIR = "widget-state"
+SYNC = {"documentation_options.js"}  # read at once by the inline scripts that follow it
 
 # ``name:[width,height,[aliases],"unicode","path"]`` in the theme's fontawesome.js; a pack
 # ends with ``d("fas",p)`` (or far, fab) after its icons.
@@ -59,6 +67,16 @@ ICON_CSS = ("<style>.svg-inline--fa{display:inline-block;height:1em;overflow:vis
 # per page: MathJax and the widgets
 
 
+def _lazy_math(app):
+    """MathJax's ``ui/lazy``: formulas typeset as they come into view (after myst-parser has
+    set its options, on builder-inited)."""
+    config = dict(app.config.mathjax3_config or {})
+    loader = dict(config.get("loader", {}))
+    loader["load"] = list(dict.fromkeys([*loader.get("load", []), "ui/lazy"]))
+    config["loader"] = loader
+    app.config.mathjax3_config = config
+
+
 def _script_name(js) -> str:
     """A script's path in ``_static`` (Sphinx prefixes the configured paths with ``_static/``)."""
     name = getattr(js, "filename", js) or ""
@@ -75,6 +93,10 @@ def _page_scripts(app, pagename, templatename, context, doctree):
     if not math and app.config.mathjax_path:
         scripts[:] = [js for js in scripts if _script_name(js) != app.config.mathjax_path
                       and not js.attributes.get("body", "").startswith("window.MathJax")]
+    for i, js in enumerate(scripts):
+        if pagename != "search" and _script_name(js) and _script_name(js) not in SYNC and not (
+                {"async", "defer", "type"} & set(js.attributes)):
+            scripts[i] = _JavaScript(js.filename, priority=js.priority, **js.attributes, defer="defer")
     state = [js for js in scripts if js.attributes.get("type") == WIDGET_STATE]
     if not state:
         return
@@ -88,8 +110,6 @@ def _page_scripts(app, pagename, templatename, context, doctree):
 
 
 def _lazy_script(app, state_file: str):
-    from sphinx.builders.html._assets import _JavaScript
-
     manager = [[path, attrs] for path, attrs in app.config.nb_ipywidgets_js.items()]
     return _JavaScript(f"_static/{LAZY_JS}", defer="defer", **{
         "data-state": f"{STATE_DIR}/{state_file}", "data-state-type": WIDGET_STATE,
@@ -197,6 +217,7 @@ def _finish(app, exception):
 
 
 def setup(app):
+    app.connect("builder-inited", _lazy_math, priority=900)  # after myst-parser's options
     app.connect("html-page-context", _page_scripts, priority=900)  # after mathjax and myst-nb
     app.connect("build-finished", _finish)
     return {"parallel_read_safe": True, "parallel_write_safe": False}
