@@ -261,12 +261,19 @@ def main(argv=None) -> int:
     with serve_gzip(site) as base:
         for name in pages:
             by_preset = {}
+            if not (site / f"{name}.html").is_file():
+                problems.append(f"{name}: not in the site (sitecheck.links says more)")
+                continue
             for preset in args.presets:
                 url = f"{base}/{name}.html"
                 keep = (Path(args.reports) / f"{name.replace('/', '-')}.{preset}.json"
                         if args.reports else None)
                 once = functools.partial(run_lighthouse, exe, url, preset, args.chromium, keep)
-                scores, n = settle(once(), once, THRESHOLDS[preset])
+                try:
+                    scores, n = settle(once(), once, THRESHOLDS[preset])
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    problems.append(f"{name} ({preset}): {e}")
+                    continue
                 by_preset[preset] = scores
                 problems += [f"{name} ({preset}): {f}" for f in failures(scores, THRESHOLDS[preset])]
                 note = f" (median of {n})" if n > 1 else ""
