@@ -7,6 +7,8 @@ carries them. ``book/_static/playground/playground.js`` reads these files and ru
 in the page (with ``shared.js``, ``model.js`` and ``inside.js``, the "Look inside" view, beside
 it). ``load_model`` rebuilds the PyTorch model from such a file and ``predict`` runs it the way
 the page does (one row, from a reset state), for the test that the two agree.
+``export_translator(learn, folder)`` and ``translator_box()`` do the same for the
+chapter "Words to digits"'s attention model (``translate.js`` runs it).
 ``playground(learn)`` shows the same view in a live kernel (Jupyter, Binder, Colab), for a
 model the reader just trained: an ``<iframe srcdoc=...>`` with the script and the weights
 inlined, so it needs no server and no extension and renders in JupyterLab.
@@ -31,8 +33,10 @@ as a graph. The file format is a small JSON header and raw little-endian float32
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import importlib.resources
+import inspect
 import json
 import re
 import struct
@@ -41,16 +45,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import checks
+from . import checks, seq2seq
+from .checks import door
 from .copy_gru import CopyGRU
-from .data import Vocab, load_human_numbers
+from .data import Vocab, load_human_numbers, number_to_words
 from .facts import FORMAT, MAGIC, facts_js
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
 from .modern import CausalTransformer, MinGRU, MinLSTM
 from .recipes import RECIPES
 
 __all__ = ["MAGIC", "SUPPORTED", "encode", "export_model", "load_model", "predict", "playground",
-           "Playground"]
+           "Playground", "export_translator", "translator_box"]
 
 STATIC = Path(__file__).resolve().parent.parent / "book" / "_static" / "playground"
 """The playground's script and style sheet in a source checkout; an installed wheel carries
@@ -346,3 +351,113 @@ def playground(learn_or_model, key: str = "my_model", *, vocab: Vocab | None = N
     data = encode(learn_or_model, key, vocab=vocab, seed=seed, accuracy=accuracy)
     return Playground(data, key, text, height)
 
+
+
+# ---------------------------------------------------------------------------------------
+# The translation box: chapter "Words to digits"'s attention model, run by translate.js.
+
+TRANSLATOR_FORMAT = 1
+EXPECTED = (1, 7, 13, 20, 42, 99, 100, 101, 315, 999, 1000, 1001, 2020, 4700, 5555, 8000,
+            8042, 8117, 9009, 9999)
+"""The numbers whose digits the export writes into its JSON as PyTorch translates them, for
+the site's check of the page."""
+
+
+def _attention_seq2seq(name: str, value: object) -> seq2seq.Seq2Seq:
+    model = getattr(value, "model", value)
+    if not isinstance(model, seq2seq.Seq2Seq):
+        checks.refuse(name, value, "a Seq2Seq model or a Learner of one (recipe seq2seq_attn)",
+                      wrong_type=True)
+    if model.score is None or model.encoder.bidirectional:
+        checks.refuse(name, value, "a Seq2Seq with attention=True and a one-directional encoder")
+    return model
+
+
+def _key(name: str, value: object) -> str:
+    if not isinstance(value, str) or not _KEY.fullmatch(value):
+        checks.refuse(name, value, "1-64 letters, digits, '_', '-' or '.', not starting with "
+                      "'-' or '.'")
+    return value
+
+
+def _template(words: str, holes: dict[str, str]) -> str:
+    """The message ``words_to_number(words)`` raises, with each shown value of ``holes``
+    replaced by its ``{name}`` (so the page fills in what the reader typed)."""
+    try:
+        seq2seq.words_to_number(words)
+    except ValueError as e:
+        message = str(e)
+    else:
+        raise AssertionError(f"{words!r} was read as a number")
+    for hole, shown in holes.items():
+        assert shown in message, (shown, message)
+        message = message.replace(shown, "{" + hole + "}")
+    return message
+
+
+@door(learn_or_model=_attention_seq2seq, folder=checks.path, key=_key,
+      seed=checks.maybe(functools.partial(checks.non_negative_int, at_most=checks.MAX_SEED)))
+def export_translator(learn_or_model, folder: str | Path, *, key: str = "seq2seq_attn",
+                      seed: int | None = None) -> Path:
+    """Write a trained attention :class:`~rnnbook.seq2seq.Seq2Seq` (or its Learner) for the
+    site's translation box (chapter "Words to digits"): ``folder/<key>.bin``, its weights as
+    little-endian float32, and ``folder/<key>.json``, everything ``translate.js`` needs that
+    Python knows: the sizes, each tensor's shape and offset, the word vocabulary,
+    :data:`~rnnbook.seq2seq.DIGITS`, ``SRC_LEN``, ``TGT_LEN``, the padding, start and end
+    ids, the words of the numbers, the characters ``str.split`` splits at, the messages of
+    :func:`~rnnbook.seq2seq.words_to_number` (as templates) and, under ``expected``, the
+    digits :func:`~rnnbook.seq2seq.translate` writes for a few numbers. Returns the JSON's
+    path."""
+    model = _attention_seq2seq("learn_or_model", learn_or_model)
+    vocab = load_human_numbers().vocab
+    if len(vocab) != model.i_h.num_embeddings:
+        raise ValueError(f"the vocabulary has {len(vocab)} tokens but the model's embedding has "
+                         f"{model.i_h.num_embeddings}")
+    tensors, chunks, offset = [], [], 0
+    for name, t in model.state_dict().items():
+        data = t.detach().to("cpu", torch.float32).contiguous()
+        tensors.append({"name": name, "shape": list(data.shape), "offset": offset})
+        chunks.append(data.numpy().astype("<f4").tobytes())
+        offset += data.numel()
+    words = {n: number_to_words(n) for n in range(1, 10000)}
+    known = sorted({w for text in words.values() for w in text.split()})
+    show = checks.show
+    recipe = RECIPES.get(key)
+    config = {
+        "format": TRANSLATOR_FORMAT, "key": key, "weights": f"{key}.bin", "seed": seed,
+        "title": recipe.title if recipe else type(model).__name__,
+        "n_hidden": model.cell.hidden_size, "tensors": tensors,
+        "vocab": list(vocab.itos), "word_pad": model.pad_id,
+        "digits": list(seq2seq.DIGITS), "src_len": seq2seq.SRC_LEN, "tgt_len": seq2seq.TGT_LEN,
+        "pad": seq2seq.PAD, "bos": seq2seq.BOS, "eos": seq2seq.EOS,
+        "known_words": known,
+        "whitespace": "".join(c for c in map(chr, range(0x110000)) if c.isspace()),
+        "show_limit": inspect.signature(show).parameters["limit"].default,
+        "messages": {
+            "empty": _template(" ", {"shown": show(" ")}),
+            "unknown": _template("zzq eight", {"shown": show("zzq eight"), "word": repr("zzq")}),
+            "not_number": _template("thousand eight", {"shown": show("thousand eight")}),
+        },
+        "expected": [[words[n], seq2seq.translate(model, words[n])] for n in EXPECTED],
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{key}.bin").write_bytes(b"".join(chunks))
+    path = folder / f"{key}.json"
+    path.write_text(json.dumps(config, separators=(",", ":")) + "\n")
+    return path
+
+
+@door(key=_key, script=functools.partial(checks.text, empty=False))
+def translator_box(key: str = "seq2seq_attn",
+                   script: str = "../_static/playground/translate.js"):
+    """The translation box of the playground page as notebook HTML (chapter "Words to
+    digits"): the reader types a number in words and the model ``key`` (written by
+    :func:`export_translator` into ``models/`` beside ``script``) writes its digits, in the
+    page, with its attention drawn as a table. ``script``: ``translate.js`` as the page sees
+    it."""
+    from IPython.display import HTML
+
+    return HTML(f'<div class="rnnbook-translate" data-model="{html.escape(key)}">\n'
+                "<p>On the book's website this box translates number words with the chapter's "
+                "model, in the page. In a notebook, call <code>translate(learn, words)</code>."
+                f'</p>\n</div>\n<script src="{html.escape(script)}"></script>')
