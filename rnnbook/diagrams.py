@@ -31,7 +31,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon,
 from . import checks
 
 __all__ = ["COLORS", "MIX", "draw_unrolled", "draw_rolled", "draw_gru_cell", "draw_lstm_cell",
-           "count_parts"]
+           "draw_shapes", "SHAPES", "count_parts"]
 
 #: The arrow colours of the course's drawings, by layer name.
 COLORS: dict[str, str] = {"i_h": "#2e8b3e", "h_h": "#b5651d", "h_o": "#1f5fbf"}
@@ -167,6 +167,50 @@ def draw_rolled(outputs: Literal["last", "every"] = "last", title: str = "") -> 
     _legend(ax, 1.2, 0.3)
     if title:
         ax.set_title(title, fontsize=10)
+    return fig
+
+
+#: The four shapes of sequence problems :func:`draw_shapes` draws: (title, example, inputs,
+#: outputs), each a list of the steps (columns) that have one.
+SHAPES: list[tuple[str, str, list[int], list[int]]] = [
+    ("one to many", "a start word → the count", [0], [0, 1, 2, 3]),
+    ("many to one", "a number's words → its thousands digit", [0, 1, 2, 3], [3]),
+    ("many to many, aligned", "the book's language models", [0, 1, 2, 3], [0, 1, 2, 3]),
+    ("many to many, not aligned", "words → digits (encoder, decoder)", [0, 1, 2], [3, 4, 5]),
+]
+
+
+def draw_shapes() -> Figure:
+    """The shapes of sequence problems (chapter "Words to digits"), one panel each, as
+    :data:`SHAPES` lists them: words in (rectangles), hidden states (circles), outputs
+    (triangles), in the colours of :func:`draw_unrolled`. In the last panel the decoder
+    reads the digit it wrote before (dark grey arrows)."""
+    fig = plt.figure(figsize=(7.2, 5.6))
+    plt.close(fig)
+    for k, (title, example, ins, outs) in enumerate(SHAPES):
+        n = max(ins + outs) + 1
+        ax = fig.add_axes((0.5 * (k % 2), 0.5 * (1 - k // 2), 0.5, 0.44))
+        ax.set_xlim(-0.7, 5.7)
+        ax.set_ylim(-0.5, 3.2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        gap = 5.0 / max(n - 1, 1) if n > 4 else 1.2
+        y_in, y_h, y_out = 0.0, 1.2, 2.35
+        for i in range(n):
+            x = gap * i
+            _hidden(ax, x, y_h)
+            if i:
+                _arrow(ax, (x - gap + _R, y_h), (x - _R, y_h), "h_h")
+            if i in ins:
+                _input(ax, x, y_in, "")
+                _arrow(ax, (x, y_in + 0.24), (x, y_h - _R), "i_h")
+            if i in outs:
+                _output(ax, x, y_out)
+                _arrow(ax, (x, y_h + _R), (x, y_out - 0.26), "h_o")
+                if i + 1 in outs and not set(outs) & set(ins):  # fed back: the decoder
+                    _arrow(ax, (x + 0.3, y_out), (x + gap - _R * 0.8, y_h + _R * 0.6), "mix")
+        ax.text(-0.6, 3.05, title, fontsize=10, weight="bold", va="top", color=_INK)
+        ax.text(-0.6, -0.45, example, fontsize=8.5, va="bottom", color=_INK)
     return fig
 
 

@@ -40,6 +40,8 @@ __all__ = [
     "check_stateful",
     "check_step_back",
     "check_unit_corr",
+    "check_exact",
+    "check_attend",
     "check_gru_cell",
     "check_lstm_cell",
     "check_dropout",
@@ -700,3 +702,55 @@ def check_unit_corr(unit_corr: Callable) -> str:
                 if torch.allclose(got.float(), uncentred, atol=1e-4) else "")
         raise _Wrong(f"unit_corr differs from the correlation {diff} (unit){hint}")
     return "unit_corr is Pearson's correlation of each unit with the flags"
+
+
+@_checker
+def check_exact(exact: Callable) -> str:
+    """``exact(pred, y)``: for predicted digits ``pred`` and targets ``y`` (both (N, T), with
+    -100 in ``y`` after each number's end), the share of rows right at every scored position,
+    as :func:`rnnbook.seq2seq.exact_match` counts (chapter "Words to digits")."""
+    _callable(exact, "exact")
+    y = torch.tensor([[3, 4, 2, -100, -100], [5, 2, -100, -100, -100],
+                      [3, 3, 3, 3, 2], [4, 2, -100, -100, -100]])
+    pred = y.clamp_min(0).clone()
+    pred[0, 3] = 7  # after the end: not scored, the row is right
+    pred[2, 1] = 9  # a wrong digit: the row is wrong
+    pred[3, 1] = 5  # a missing end: wrong
+    got = _call("exact(pred, y)", exact, pred.clone(), y.clone())
+    got = float(got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got) \
+        if isinstance(got, (int, float, torch.Tensor)) else got
+    if not isinstance(got, float):
+        raise _Wrong(f"exact returned {type(got).__name__}, expected a number (a share)")
+    if abs(got - 0.5) > 1e-6:
+        hint = {0.25: ": a position after the end (-100) must not count",
+                0.75: ": the end (id 2) must be written too",
+                2.0: ": return a share of the rows, not a count"}.get(round(got, 2), "")
+        raise _Wrong(f"exact gave {got:.3f} on a batch where 2 of 4 rows are right{hint}")
+    return "exact counts a row right when every scored position is"
+
+
+@_checker
+def check_attend(attend: Callable) -> str:
+    """``attend(enc, q, pad)``: Luong's attention as :class:`rnnbook.seq2seq.Seq2Seq` computes
+    it: scores ``enc · q`` for encoder states ``enc`` (B, S, E) and a query ``q`` (B, E),
+    ``pad`` (B, S) masked out, a softmax over S; returns ``(weights (B, S), context (B, E))``
+    (chapter "Words to digits")."""
+    _callable(attend, "attend")
+    g = torch.Generator().manual_seed(0)
+    enc, q = torch.randn(3, 6, 4, generator=g), torch.randn(3, 4, generator=g)
+    pad = torch.zeros(3, 6, dtype=torch.bool)
+    pad[:, :2] = True  # the words are padded on the left
+    s = torch.einsum("bse,be->bs", enc, q).masked_fill(pad, float("-inf"))
+    w = torch.softmax(s, -1)
+    expected = (w, torch.einsum("bs,bse->be", w, enc))
+    got = _call("attend(enc, q, pad)", attend, enc.clone(), q.clone(), pad.clone())
+    if not isinstance(got, tuple) or len(got) != 2:
+        raise _Wrong(f"attend returned {type(got).__name__}, expected a tuple (weights, context)")
+    for name, value, want, shape in (("weights", got[0], expected[0], (3, 6)),
+                                     ("context", got[1], expected[1], (3, 4))):
+        value = _tensor(value, name, shape)
+        if (diff := _first_difference(value, want, atol=1e-5)) is not None:
+            hint = (": padding must get weight 0 (fill its scores with -inf before the softmax)"
+                    if name == "weights" and value[:, :2].abs().sum() > 1e-6 else "")
+            raise _Wrong(f"{name} differs from Luong attention's {diff}{hint}")
+    return "attend is Luong's attention, padding masked"

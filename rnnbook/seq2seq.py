@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -163,10 +163,14 @@ def _rows(numbers: list[int], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]
 
 class TranslationLoader:
     """Batches of ``(x, y)`` for :class:`Seq2Seq` over ``numbers`` (``shuffle``: a new order
-    each epoch, from torch's seeded generator)."""
+    each epoch, from torch's seeded generator). With ``label`` (a function of the number),
+    batches for a many-to-one model instead: the words (B, SRC_LEN) and one label each (B,)."""
 
-    def __init__(self, numbers: list[int], vocab: Vocab, bs: int, shuffle: bool):
+    def __init__(self, numbers: list[int], vocab: Vocab, bs: int, shuffle: bool,
+                 label: Callable[[int], int] | None = None):
         self.x, self.y = _rows(numbers, vocab)
+        if label is not None:
+            self.x, self.y = self.x[:, :SRC_LEN], torch.tensor([label(n) for n in numbers])
         self.numbers, self.bs, self.shuffle = numbers, bs, shuffle
 
     def __len__(self) -> int:
@@ -187,12 +191,16 @@ class TranslationLoader:
 
 
 @door(vocab=functools.partial(checks.instance, types=Vocab, what="a Vocab"),
-      split=functools.partial(checks.one_of, allowed=SPLITS), bs=checks.positive_int)
-def translation_loaders(vocab: Vocab, split: str, bs: int
+      split=functools.partial(checks.one_of, allowed=SPLITS), bs=checks.positive_int,
+      label=functools.partial(checks.function, none=True))
+def translation_loaders(vocab: Vocab, split: str, bs: int,
+                        label: Callable[[int], int] | None = None
                         ) -> tuple[TranslationLoader, TranslationLoader]:
-    """Training (shuffled) and validation loaders for ``split`` (:func:`split_numbers`)."""
+    """Training (shuffled) and validation loaders for ``split`` (:func:`split_numbers`);
+    ``label``: a many-to-one task's label of each number instead of its digits."""
     train, valid = split_numbers(split)
-    return TranslationLoader(train, vocab, bs, True), TranslationLoader(valid, vocab, 1024, False)
+    return (TranslationLoader(train, vocab, bs, True, label),
+            TranslationLoader(valid, vocab, 1024, False, label))
 
 
 # ---------------------------------------------------------------------------------------
