@@ -874,6 +874,19 @@ ENTRIES: dict[str, Entry] = {
         text=bad_text(none=True),
         height=bad_int(200, 10_000),
     ),
+    "rnnbook.playground.export_translator": direct(
+        "rnnbook.playground.export_translator",
+        lambda o: dict(learn_or_model=_seq2seq(), folder=o["folder"]),
+        learn_or_model=st.one_of(bad_instance(), st.builds(lambda: _fn("rnnbook.seq2seq.Seq2Seq")(VOCAB, 4))),
+        folder=bad_path(),
+        key=st.one_of(bad_text(), st.just("a/b"), st.just("")),
+        seed=bad_int(0, checks.MAX_SEED, none=True),
+    ),
+    "rnnbook.playground.translator_box": direct(
+        "rnnbook.playground.translator_box",
+        key=st.one_of(bad_text(), st.just("a/b")),
+        script=bad_text(empty=False),
+    ),
     # book
     "rnnbook.book.describe_device": direct(
         "rnnbook.book.describe_device", lambda o: dict(device="cpu"), device=bad_device(none=False)
