@@ -1,13 +1,13 @@
-"""Words to digits (chapter "Words to digits"): sequence to sequence on the book's numbers.
+"""Words to digits (chapter "Words to digits"): sequence to sequence on the book's
+numbers.
 
-"eight thousand forty two" goes in, "8 0 4 2" comes out. An encoder GRU reads the words; a
-decoder GRU, started from the encoder's last state, writes the digits one at a time, each
-time reading the digit it wrote before (:class:`Seq2Seq`). With ``attention=True`` the
-decoder also looks back at every encoder state at every step (Luong's "general" score,
-https://arxiv.org/abs/1508.04025). A batch packs the words and the digits the decoder
-reads into one row, so the book's :class:`~rnnbook.learner.Learner` trains these models as
-it trains the language models.
-"""
+"eight thousand forty two" goes in, "8 0 4 2" comes out. An encoder GRU reads the words;
+a decoder GRU, started from the encoder's last state, writes the digits one at a time,
+each time reading the digit it wrote before (:class:`Seq2Seq`). With ``attention=True``
+the decoder also looks back at every encoder state at every step (Luong's "general"
+score, https://arxiv.org/abs/1508.04025). A batch packs the words and the digits the
+decoder reads into one row, so the book's :class:`~rnnbook.learner.Learner` trains these
+models as it trains the language models."""
 
 from __future__ import annotations
 
@@ -23,43 +23,70 @@ from . import checks
 from .checks import door
 from .data import Vocab, load_human_numbers, number_to_words
 
-__all__ = ["DIGITS", "SRC_LEN", "TGT_LEN", "SPLITS", "IGNORE", "Seq2Seq", "ManyToOne", "BidirectionalLM",
-           "split_numbers", "TranslationLoader", "translation_loaders", "decode",
-           "exact_match", "words_to_number", "translate"]
+__all__ = [
+    "DIGITS",
+    "SRC_LEN",
+    "TGT_LEN",
+    "SPLITS",
+    "IGNORE",
+    "Seq2Seq",
+    "ManyToOne",
+    "BidirectionalLM",
+    "split_numbers",
+    "TranslationLoader",
+    "translation_loaders",
+    "decode",
+    "exact_match",
+    "words_to_number",
+    "translate",
+]
 
 DIGITS = ["xxpad", "xxbos", "xxeos", *"0123456789"]
 """The decoder's vocabulary: padding, start, end and the ten digits."""
 PAD, BOS, EOS = 0, 1, 2
-SRC_LEN = 6  # the most words a number of 1..9999 takes ("seven thousand ... seventy seven")
+SRC_LEN = 6  # the most words a number of 1..9999 takes ("seven thousand ... seven")
 TGT_LEN = 5  # four digits and the end
-IGNORE = -100  # the target of a position after the end: not scored (cross_entropy's default)
+IGNORE = -100  # a target after the end: not scored (cross_entropy's default)
 SPLITS = ("random", "extrapolate")
 
 
 class Seq2Seq(nn.Module):
-    """Encoder GRU, decoder GRU cell, and (``attention``) Luong attention over the encoder's
-    states; ``bidirectional``: the encoder reads the words both ways. ``teacher_forcing``:
-    in training, the chance that the decoder reads the true previous digit rather than its
-    own guess. ``forward(x)`` takes rows of :data:`SRC_LEN` word ids then :data:`TGT_LEN`
-    digit ids (start, then the number's digits) and returns scores (B, TGT_LEN, 13); in eval
-    mode it decodes greedily from its own guesses and ignores the digits given."""
+    """Encoder GRU, decoder GRU cell, and (``attention``) Luong attention over the
+    encoder's states; ``bidirectional``: the encoder reads the words both ways.
+    ``teacher_forcing``: in training, the chance that the decoder reads the true
+    previous digit rather than its own guess. ``forward(x)`` takes rows of
+    :data:`SRC_LEN` word ids then :data:`TGT_LEN` digit ids (start, then the number's
+    digits) and returns scores (B, TGT_LEN, 13); in eval mode it decodes greedily from
+    its own guesses and ignores the digits given."""
 
     pad_id = 1  # the words' padding: "xxpad" in the book's vocabulary (rnnbook.data)
 
-    def __init__(self, vocab_size: int, n_hidden: int, attention: bool = False,
-                 bidirectional: bool = False, teacher_forcing: float = 1.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        n_hidden: int,
+        attention: bool = False,
+        bidirectional: bool = False,
+        teacher_forcing: float = 1.0,
+    ):
         super().__init__()
         n_enc = n_hidden * (2 if bidirectional else 1)
         self.attention, self.teacher_forcing = attention, teacher_forcing
         self.i_h = nn.Embedding(vocab_size, n_hidden)
-        self.encoder = nn.GRU(n_hidden, n_hidden, batch_first=True, bidirectional=bidirectional)
-        self.bridge = nn.Linear(n_enc, n_hidden)  # encoder's last state -> decoder's first
+        self.encoder = nn.GRU(
+            n_hidden, n_hidden, batch_first=True, bidirectional=bidirectional
+        )
+        self.bridge = nn.Linear(
+            n_enc, n_hidden
+        )  # encoder's last state -> decoder's first
         self.d_emb = nn.Embedding(len(DIGITS), n_hidden)
         n_ctx = n_enc if attention else 0
         self.cell = nn.GRUCell(n_hidden + n_ctx, n_hidden)
         self.score = nn.Linear(n_hidden, n_enc, bias=False) if attention else None
         self.h_o = nn.Linear(n_hidden + n_ctx, len(DIGITS))
-        self.alignment: torch.Tensor | None = None  # (B, TGT_LEN, SRC_LEN) of the last call
+        self.alignment: torch.Tensor | None = (
+            None  # (B, TGT_LEN, SRC_LEN) of the last call
+        )
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Encoder states (B, S, n_enc) and the decoder's first state (B, H)."""
@@ -67,15 +94,18 @@ class Seq2Seq(nn.Module):
         last = torch.cat(list(h), -1)  # (B, n_enc): each direction's final state
         return out, torch.tanh(self.bridge(last))
 
-    def step(self, digit: torch.Tensor, h: torch.Tensor, enc: torch.Tensor,
-             pad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def step(
+        self, digit: torch.Tensor, h: torch.Tensor, enc: torch.Tensor, pad: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """One decoder step: read ``digit`` (B,), return scores (B, 13), the new state
         (B, H) and the attention weights (B, S) (None without attention)."""
         e = self.d_emb(digit)  # (B, H)
         if self.score is None:
             h = self.cell(e, h)
             return self.h_o(h), h, None
-        s = torch.einsum("bse,be->bs", enc, self.score(h))  # (B, S): how well each word fits
+        s = torch.einsum(
+            "bse,be->bs", enc, self.score(h)
+        )  # (B, S): how well each word fits
         a = F.softmax(s.masked_fill(pad, float("-inf")), -1)  # (B, S)
         ctx = torch.einsum("bs,bse->be", a, enc)  # (B, n_enc)
         h = self.cell(torch.cat([e, ctx], -1), h)
@@ -101,8 +131,9 @@ class Seq2Seq(nn.Module):
 
 
 class ManyToOne(nn.Module):
-    """Many to one: a GRU reads a number's words and its last state gives one label, such as
-    the thousands digit (chapter "Words to digits"). ``forward(x)`` (B, S) -> (B, n_out)."""
+    """Many to one: a GRU reads a number's words and its last state gives one label,
+    such as the thousands digit (chapter "Words to digits"). ``forward(x)`` (B, S) ->
+    (B, n_out)."""
 
     def __init__(self, vocab_size: int, n_hidden: int, n_out: int = 10):
         super().__init__()
@@ -116,9 +147,9 @@ class ManyToOne(nn.Module):
 
 
 class BidirectionalLM(nn.Module):
-    """A language model with a bidirectional GRU: the wrong tool, since the backward half
-    reads the words after the one it predicts (chapter "Words to digits" shows the book's
-    causality check catching it). ``forward(x)`` (B, T) -> (B, T, vocab)."""
+    """A language model with a bidirectional GRU: the wrong tool, since the backward
+    half reads the words after the one it predicts (chapter "Words to digits" shows the
+    book's causality check catching it). ``forward(x)`` (B, T) -> (B, T, vocab)."""
 
     def __init__(self, vocab_size: int, n_hidden: int):
         super().__init__()
@@ -131,55 +162,71 @@ class BidirectionalLM(nn.Module):
         return self.h_o(out)  # (B, T, vocab)
 
 
-# ---------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------
 # Data: which numbers train and which validate, and the batches.
+
 
 @door(split=functools.partial(checks.one_of, allowed=SPLITS))
 def split_numbers(split: str) -> tuple[list[int], list[int]]:
     """The numbers to train on and to validate on. ``"extrapolate"``: 1..7999 and
-    8001..9999, the lesson's split, so validation asks for a thousands digit never written
-    in training; ``"random"``: the same numbers, shuffled (seed 0) and cut at the same sizes."""
+    8001..9999, the lesson's split, so validation asks for a thousands digit never
+    written in training; ``"random"``: the same numbers, shuffled (seed 0) and cut at
+    the same sizes."""
     if split == "extrapolate":
         return list(range(1, 8000)), list(range(8001, 10000))
-    numbers = [n for n in range(1, 10000) if n != 8000]  # 8000: in neither, as in the lesson
+    numbers = [
+        n for n in range(1, 10000) if n != 8000
+    ]  # 8000: in neither, as in the lesson
     random.Random(0).shuffle(numbers)
     return sorted(numbers[:7999]), sorted(numbers[7999:])
 
 
 def _rows(numbers: list[int], vocab: Vocab) -> tuple[torch.Tensor, torch.Tensor]:
-    """x (N, SRC_LEN + TGT_LEN): words padded on the left, then start and digits padded on
-    the right; y (N, TGT_LEN): the digits, the end, then IGNORE."""
+    """x (N, SRC_LEN + TGT_LEN): words padded on the left, then start and digits padded
+    on the right; y (N, TGT_LEN): the digits, the end, then IGNORE."""
     x = torch.full((len(numbers), SRC_LEN + TGT_LEN), PAD)
     y = torch.full((len(numbers), TGT_LEN), IGNORE)
     for i, n in enumerate(numbers):
         words = vocab.numericalize(number_to_words(n).split())
         x[i, :SRC_LEN] = Seq2Seq.pad_id
-        x[i, SRC_LEN - len(words):SRC_LEN] = words
+        x[i, SRC_LEN - len(words) : SRC_LEN] = words
         digits = [DIGITS.index(d) for d in str(n)]
-        x[i, SRC_LEN:SRC_LEN + 1 + len(digits)] = torch.tensor([BOS, *digits])
-        y[i, :len(digits) + 1] = torch.tensor([*digits, EOS])
+        x[i, SRC_LEN : SRC_LEN + 1 + len(digits)] = torch.tensor([BOS, *digits])
+        y[i, : len(digits) + 1] = torch.tensor([*digits, EOS])
     return x, y
 
 
 class TranslationLoader:
-    """Batches of ``(x, y)`` for :class:`Seq2Seq` over ``numbers`` (``shuffle``: a new order
-    each epoch, from torch's seeded generator). With ``label`` (a function of the number),
-    batches for a many-to-one model instead: the words (B, SRC_LEN) and one label each (B,)."""
+    """Batches of ``(x, y)`` for :class:`Seq2Seq` over ``numbers`` (``shuffle``: a new
+    order each epoch, from torch's seeded generator). With ``label`` (a function of the
+    number), batches for a many-to-one model instead: the words (B, SRC_LEN) and one
+    label each (B,)."""
 
-    def __init__(self, numbers: list[int], vocab: Vocab, bs: int, shuffle: bool,
-                 label: Callable[[int], int] | None = None):
+    def __init__(
+        self,
+        numbers: list[int],
+        vocab: Vocab,
+        bs: int,
+        shuffle: bool,
+        label: Callable[[int], int] | None = None,
+    ):
         self.x, self.y = _rows(numbers, vocab)
         if label is not None:
-            self.x, self.y = self.x[:, :SRC_LEN], torch.tensor([label(n) for n in numbers])
+            self.x, self.y = (
+                self.x[:, :SRC_LEN],
+                torch.tensor([label(n) for n in numbers]),
+            )
         self.numbers, self.bs, self.shuffle = numbers, bs, shuffle
 
     def __len__(self) -> int:
         return -(-len(self.x) // self.bs)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        order = torch.randperm(len(self.x)) if self.shuffle else torch.arange(len(self.x))
+        order = (
+            torch.randperm(len(self.x)) if self.shuffle else torch.arange(len(self.x))
+        )
         for i in range(0, len(self.x), self.bs):
-            idx = order[i:i + self.bs].to(self.x.device)
+            idx = order[i : i + self.bs].to(self.x.device)
             yield self.x[idx], self.y[idx]
 
     @door(device=functools.partial(checks.device, none=False))
@@ -190,27 +237,37 @@ class TranslationLoader:
         return moved
 
 
-@door(vocab=functools.partial(checks.instance, types=Vocab, what="a Vocab"),
-      split=functools.partial(checks.one_of, allowed=SPLITS), bs=checks.positive_int,
-      label=functools.partial(checks.function, none=True))
-def translation_loaders(vocab: Vocab, split: str, bs: int,
-                        label: Callable[[int], int] | None = None
-                        ) -> tuple[TranslationLoader, TranslationLoader]:
+@door(
+    vocab=functools.partial(checks.instance, types=Vocab, what="a Vocab"),
+    split=functools.partial(checks.one_of, allowed=SPLITS),
+    bs=checks.positive_int,
+    label=functools.partial(checks.function, none=True),
+)
+def translation_loaders(
+    vocab: Vocab, split: str, bs: int, label: Callable[[int], int] | None = None
+) -> tuple[TranslationLoader, TranslationLoader]:
     """Training (shuffled) and validation loaders for ``split`` (:func:`split_numbers`);
     ``label``: a many-to-one task's label of each number instead of its digits."""
     train, valid = split_numbers(split)
-    return (TranslationLoader(train, vocab, bs, True, label),
-            TranslationLoader(valid, vocab, 1024, False, label))
+    return (
+        TranslationLoader(train, vocab, bs, True, label),
+        TranslationLoader(valid, vocab, 1024, False, label),
+    )
 
 
-# ---------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------
 # Decoding: greedy and beam search.
+
 
 def _translator(name: str, value: object) -> nn.Module:
     model = getattr(value, "model", value)
     if not isinstance(model, Seq2Seq):
-        checks.refuse(name, value, "a Seq2Seq model or a Learner of one (recipes seq2seq, "
-                      "seq2seq_attn)", wrong_type=True)
+        checks.refuse(
+            name,
+            value,
+            "a Seq2Seq model or a Learner of one (recipes seq2seq, seq2seq_attn)",
+            wrong_type=True,
+        )
     return model
 
 
@@ -227,9 +284,10 @@ def _src(name: str, value: object) -> torch.Tensor:
 @door(model=_translator, src=_src, beam=_beam)
 @torch.no_grad()
 def decode(model: Seq2Seq, src: torch.Tensor, beam: int = 1) -> torch.Tensor:
-    """The digits ``model`` writes for each row of ``src`` (B, SRC_LEN): (B, TGT_LEN) ids,
-    :data:`EOS` then padding after the end. ``beam=1`` is greedy; a wider beam keeps the
-    ``beam`` likeliest beginnings at every step and returns the likeliest finished one."""
+    """The digits ``model`` writes for each row of ``src`` (B, SRC_LEN): (B, TGT_LEN)
+    ids, :data:`EOS` then padding after the end. ``beam=1`` is greedy; a wider beam
+    keeps the ``beam`` likeliest beginnings at every step and returns the likeliest
+    finished one."""
     model.eval()
     B, K = len(src), beam
     enc, h = model.encode(src)  # (B, S, E), (B, H)
@@ -247,7 +305,9 @@ def decode(model: Seq2Seq, src: torch.Tensor, beam: int = 1) -> torch.Tensor:
         logp[done, PAD] = 0.0  # a finished beam stays as it is
         total = (score.reshape(-1, 1) + logp).reshape(B, -1)  # (B, K*13)
         score, pick = total.topk(K, -1)  # (B, K)
-        src_beam = (pick // len(DIGITS) + torch.arange(B, device=src.device)[:, None] * K).reshape(-1)
+        src_beam = (
+            pick // len(DIGITS) + torch.arange(B, device=src.device)[:, None] * K
+        ).reshape(-1)
         digit = (pick % len(DIGITS)).reshape(-1)  # (B*K,)
         seqs, h, done = seqs[src_beam], h[src_beam], done[src_beam]
         seqs[:, t] = digit
@@ -256,12 +316,17 @@ def decode(model: Seq2Seq, src: torch.Tensor, beam: int = 1) -> torch.Tensor:
     return seqs[best]
 
 
-@door(model=_translator, loader=functools.partial(checks.instance, types=TranslationLoader,
-                                                 what="a TranslationLoader"), beam=_beam)
+@door(
+    model=_translator,
+    loader=functools.partial(
+        checks.instance, types=TranslationLoader, what="a TranslationLoader"
+    ),
+    beam=_beam,
+)
 @torch.no_grad()
 def exact_match(model: Seq2Seq, loader: TranslationLoader, beam: int = 1) -> float:
-    """The share of ``loader``'s numbers whose digits ``model`` writes exactly (every digit,
-    then the end), decoding with ``beam`` (chapter "Words to digits")."""
+    """The share of ``loader``'s numbers whose digits ``model`` writes exactly (every
+    digit, then the end), decoding with ``beam`` (chapter "Words to digits")."""
     right = 0
     for x, y in loader:
         out = decode(model, x[:, :SRC_LEN], beam)
@@ -269,8 +334,9 @@ def exact_match(model: Seq2Seq, loader: TranslationLoader, beam: int = 1) -> flo
     return right / len(loader.x)
 
 
-# ---------------------------------------------------------------------------------------
+# ----------------------------------------------------------------------------------
 # Reading what a reader types.
+
 
 @functools.cache
 def _numbers_by_words() -> dict[str, int]:
@@ -288,8 +354,10 @@ def words_to_number(words: str) -> int:
     known = {w for text in _numbers_by_words() for w in text.split()}
     for w in words.split():
         if w not in known:
-            raise ValueError(f"words: unknown word {w!r} in {checks.show(words)}; the words "
-                             f"of the numbers are: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"words: unknown word {w!r} in {checks.show(words)}; the words "
+                f"of the numbers are: {', '.join(sorted(known))}"
+            )
     n = _numbers_by_words().get(" ".join(words.split()))
     if n is None:
         checks.refuse("words", words, example + ", as the book writes it")
@@ -298,14 +366,14 @@ def words_to_number(words: str) -> int:
 
 @door(model_or_learn=_translator, beam=_beam)
 def translate(model_or_learn: nn.Module, words: str, beam: int = 1) -> str:
-    """The digits a trained :class:`Seq2Seq` (or its Learner) writes for ``words``, separated
-    by spaces: ``translate(learn, "eight thousand forty two")`` gives ``"8 0 4 2"`` when the
-    model has it right. ``beam``: the beam width (1: greedy). ``words`` must be a number from
-    1 to 9999 as the book writes it; anything else is a ``ValueError`` (chapter "Words to
-    digits")."""
+    """The digits a trained :class:`Seq2Seq` (or its Learner) writes for ``words``,
+    separated by spaces: ``translate(learn, "eight thousand forty two")`` gives ``"8 0 4
+    2"`` when the model has it right. ``beam``: the beam width (1: greedy). ``words``
+    must be a number from 1 to 9999 as the book writes it; anything else is a
+    ``ValueError`` (chapter "Words to digits")."""
     model = getattr(model_or_learn, "model", model_or_learn)
     x, _ = _rows([words_to_number(words)], load_human_numbers().vocab)
     device = next(model.parameters()).device
     out = decode(model, x[:, :SRC_LEN].to(device), beam)[0].tolist()
-    written = out[:out.index(EOS)] if EOS in out else out
+    written = out[: out.index(EOS)] if EOS in out else out
     return " ".join(DIGITS[i] for i in written)

@@ -978,6 +978,7 @@ ENTRIES: dict[str, Entry] = {
         "rnnbook.seq2seq.translation_loaders",
         lambda o: dict(vocab=o["vocab"], split="extrapolate", bs=64),
         vocab=bad_instance(), split=st.one_of(bad_instance(), st.just("both")), bs=bad_int(1),
+        label=bad_function(),
     ),
     "rnnbook.seq2seq.decode": direct(
         "rnnbook.seq2seq.decode",

@@ -20,7 +20,7 @@ from rnnbook.models import EveryToken, Loop3, Stateful
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ["data", "fully_connected", "state", "gates", "regularisation", "inside", "errors",
-            "stronger"]
+            "stronger", "seq2seq"]
 CHECKERS = [name for name in exercises.__all__ if name.startswith("check_")]
 
 
@@ -400,7 +400,20 @@ def unit_corr_uncentred(states, flags):
     return (states * flags[:, None]).sum(0) / (states.norm(dim=0) * flags.norm())
 
 
+def exact_counts_padding(pred, y):
+    return (pred == y).all(1).float().mean().item()
+
+
+def attend_unmasked(enc, q, pad):
+    w = (enc @ q[:, :, None]).squeeze(-1).softmax(-1)
+    return w, (w[:, :, None] * enc).sum(1)
+
+
 WRONG = [
+    ("check_exact", exact_counts_padding, "on a batch where 2 of 4 rows are right"),
+    ("check_exact", lambda pred, y: "all", "expected a number"),
+    ("check_attend", attend_unmasked, "padding must get weight 0"),
+    ("check_attend", lambda enc, q, pad: q, "expected a tuple (weights, context)"),
     ("check_step_back", step_back_no_tanh, "da differs from autograd's"),
     ("check_step_back", step_back_transposed, "dW differs from autograd's"),
     ("check_step_back", lambda dh, h, h_prev, W: dh, "expected a tuple (da, dW, dh_prev)"),
