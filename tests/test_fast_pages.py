@@ -2,8 +2,10 @@
 script goes, figures get their size and lazy loading, the widget state file hands its JSON on."""
 
 import json
+import shutil
 import struct
 import zlib
+from pathlib import Path
 
 from conftest import ROOT, load_file
 
@@ -68,3 +70,26 @@ def test_the_book_uses_it():
     config = (ROOT / "_config.yml").read_text()
     assert "fast_pages: book/_ext" in config
     assert (ROOT / "book" / "_static" / fp.LAZY_JS).is_file()
+
+
+def test_icon_font_cut_to_the_glyphs_the_css_draws(tmp_path):
+    import pydata_sphinx_theme
+    from fontTools.ttLib import TTFont
+
+    static = tmp_path / "_static"
+    (static / "styles").mkdir(parents=True)
+    (static / "styles" / "pydata-sphinx-theme.css").write_text(  # the theme writes the glyphs as is
+        f'.fa-ad:before{{content:"{chr(0xF641)}"}}html{{--pst-icon-download:"{chr(0xF019)}";'
+        f'--pst-icon-angle-right:"{chr(0xF105)}"}}', encoding="utf-8")
+    (static / "book.css").write_text('.x:after{content:"\\f107";font-weight:900}')
+    assert fp.css_glyphs(static) == {0xF019, 0xF105, 0xF107}
+    src = (Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+           / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.ttf")
+    (static / fp.SOLID).parent.mkdir(parents=True)
+    shutil.copyfile(src, static / fp.SOLID)
+    assert fp.subset_icon_font(static)
+    cut = static / fp.ICON_FONT
+    assert set(TTFont(str(cut)).getBestCmap()) == {0xF019, 0xF105, 0xF107}
+    assert cut.stat().st_size < src.stat().st_size / 20
+    face = fp.font_face(tmp_path / "book" / "x.html", tmp_path)
+    assert f"url(../_static/{fp.ICON_FONT})" in face and "font-weight:900" in face

@@ -15,6 +15,9 @@
 - The theme's Font Awesome script (1.4 MB, which only swaps a dozen ``<i class="fa-...">`` for
   SVG) is dropped: each such icon is written into the page as the same inline SVG, taken from
   that script at build time.
+- The theme's CSS still draws a few icons with the Font Awesome font (a note's sign, the
+  breadcrumbs' arrow): the solid font (156 kB) is cut down to those glyphs (``ICON_FONT``, a
+  WOFF of a few kB, made with fontTools) and the pages point the font's family at it.
 - Chapter figures (``_images/``) get their width and height (no layout shift while they load)
   and, after the first, ``loading="lazy"``.
 - Every script file of the page's head is deferred (run after the HTML is parsed, in the same
@@ -57,6 +60,11 @@ _IMG = re.compile(r'<img\b[^>]*>')
 # search-as-you-type that this book leaves off; the search page loads its own copy.
 _SEARCH = re.compile(r'<script src="([^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
                      r'searchindex\.js))"></script>')
+# The solid icon font, and the glyphs of it that the CSS (not the .fa-* classes) draws.
+SOLID = "vendor/fontawesome/webfonts/fa-solid-900.ttf"  # the same font as the .woff2
+ICON_FONT = "vendor/fontawesome/webfonts/fa-solid-900-used.woff"
+_PST_ICON = re.compile(r'--pst-icon-[a-z-]+:"([\ue000-\uf8ff])"')
+_CSS_ICON = re.compile(r'content:"(?:\\(f[0-9a-f]{3})|([\ue000-\uf8ff]))"')
 # What the theme's script would have styled (its CSS is in the script too).
 ICON_CSS = ("<style>.svg-inline--fa{display:inline-block;height:1em;overflow:visible;"
             "vertical-align:-.125em}.svg-inline--fa.fa-lg{vertical-align:-.2em}"
@@ -171,9 +179,9 @@ def image_size(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def rewrite_page(text: str, page: Path, table) -> str:
-    """One written page: the Font Awesome script out, its icons inline, the figures sized and
-    lazily loaded after the first."""
+def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
+    """One written page: the Font Awesome script out, its icons inline (and ``css`` added to
+    their style), the figures sized and lazily loaded after the first."""
     text = _FA_SCRIPT.sub("", text)
     if page.name != "search.html":
         text = _SEARCH.sub(r'<script defer src="\1"></script>', text)
@@ -182,7 +190,7 @@ def rewrite_page(text: str, page: Path, table) -> str:
         return icon_svg(m.group(2), m.group(3), table) or m.group(0)
 
     text = _I_TAG.sub(icon, text)
-    text = text.replace("</head>", ICON_CSS + "\n</head>", 1)
+    text = text.replace("</head>", ICON_CSS.replace("</style>", css + "</style>") + "\n</head>", 1)
     seen = 0
 
     def image(m):
@@ -203,15 +211,57 @@ def rewrite_page(text: str, page: Path, table) -> str:
     return _IMG.sub(image, text)
 
 
+def css_glyphs(static: Path) -> set[int]:
+    """The icon font's code points that the site's CSS draws outside the theme's .fa-* classes:
+    the theme's ``--pst-icon-*`` variables and any icon ``content`` of the other style sheets."""
+    points: set[int] = set()
+    for css in static.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        if css.name == "pydata-sphinx-theme.css":
+            points |= {ord(c) for c in _PST_ICON.findall(text)}
+        else:
+            points |= {int(h, 16) if h else ord(c) for h, c in _CSS_ICON.findall(text)}
+    return points
+
+
+def subset_icon_font(static: Path) -> bool:
+    """Write ``ICON_FONT``: the solid icon font with only ``css_glyphs``; False when there is no
+    font, no glyph or no fontTools."""
+    try:
+        from fontTools import subset
+    except ImportError:
+        return False
+    points = css_glyphs(static)
+    if not (static / SOLID).is_file() or not points:
+        return False
+    options = subset.Options()
+    options.flavor = "woff"  # woff2 would need brotli
+    options.layout_features = ["*"]
+    font = subset.load_font(str(static / SOLID), options)
+    sub = subset.Subsetter(options)
+    sub.populate(unicodes=points)
+    sub.subset(font)
+    subset.save_font(font, str(static / ICON_FONT), options)
+    return True
+
+
+def font_face(page: Path, out: Path) -> str:
+    """The @font-face that points the solid icon font's family at ``ICON_FONT``, from ``page``."""
+    url = Path(*[".."] * (len(page.relative_to(out).parts) - 1), "_static", ICON_FONT).as_posix()
+    return ('@font-face{font-display:block;font-family:"Font Awesome 6 Free";font-style:normal;'
+            f'font-weight:900;src:url({url}) format("woff")}}')
+
+
 def _finish(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
     fa = out / "_static" / "scripts" / "fontawesome.js"
     table = icon_table(fa.read_text(encoding="utf-8")) if fa.is_file() else {}
+    font = subset_icon_font(out / "_static")
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = rewrite_page(text, page, table)
+        new = rewrite_page(text, page, table, font_face(page, out) if font else "")
         if new != text:
             page.write_text(new, encoding="utf-8")
 
