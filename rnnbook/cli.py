@@ -107,7 +107,8 @@ def format_table(rows: Sequence[dict]) -> str:
               "(its row from the start, or only its window); gap: points from the ceiling.",
               "perplexity: exp of the mean cross-entropy at 64 rows; floor: the lowest that predictor",
               "reaches. counted: numbers written right in a row, greedily, after five (mean).",
-              "exact: numbers whose digits a translation model writes exactly (words to digits)."]
+              "exact: numbers whose digits a translation model writes exactly (words to digits);",
+              "its accuracy is of the digits it writes alone, on the numbers held out."]
     return "\n".join(lines)
 
 

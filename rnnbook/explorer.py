@@ -52,12 +52,14 @@ EPOCHS_RANGE, SEED_RANGE = _bounds("epochs"), _bounds("seed")
 
 
 def live_models() -> list[str]:
-    """The models whose window length is free: every recipe that predicts every token.
+    """The models whose window length is free: every language model that predicts every
+    token (not the translators of the chapter "Words to digits").
 
     (The three-token models of the chapter "Three words in, one word out" read exactly three
     tokens, so a ``bptt`` slider would mean nothing for them.)
     """
-    return [k for k, r in RECIPES.items() if not getattr(r.make, "predicts_last", False)]
+    return [k for k, r in RECIPES.items()
+            if r.task == "lm" and not getattr(r.make, "predicts_last", False)]
 
 
 class WidgetReporter(Reporter):

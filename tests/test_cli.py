@@ -37,6 +37,15 @@ def test_table_json_has_the_documented_keys():
     assert rows[0]["reference"] == 0.409
 
 
+@pytest.mark.slow
+def test_table_json_gives_a_translator_its_exact_match():
+    out = subprocess.run([sys.executable, "-m", "rnnbook", "table", "--models", "seq2seq_attn",
+                          "--seeds", "1", "--json"], capture_output=True, text=True, check=True).stdout
+    (row,) = json.loads(out)
+    assert row["model"] == "seq2seq_attn" and 0.99 <= row["exact_match"] <= 1
+    assert row["ceiling"] is None and row["counted"] is None  # the language models' yardsticks
+
+
 @pytest.mark.parametrize("argv,message", [
     (["train", "--model", "gru9"], "invalid choice"),
     (["train", "--bptt", "0"], "expected a positive int"),
