@@ -9,8 +9,11 @@ data the reader may scroll, not code to read. The axe-core script is vendored in
 ``sitecheck/vendor/axe.min.js`` (see ``sitecheck/vendor-js.sh``); the server and the browser come
 from ``browser.py``.
 
+Each page is scanned twice in each mode: at 1280 px as it loads, and on a phone's window
+(390 px) scrolled down and a little back up, where the theme shows its "Back to top" button.
+
 Usage: python -m sitecheck.a11y [_build/html] [--toc _toc.yml] [--width 88] [--dark]
-       [--no-browser]
+       [--no-browser] [--no-scroll]
 Prints the violations by impact for each page; exits 1 if a page has any violation or shows
 a code line that is too wide.
 """
@@ -146,10 +149,38 @@ ALL_WIDGETS_SHOWN = """() => {
 DARK_MODE = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
 
 
-def open_rendered(browser, url: str, has_widgets: bool, dark: bool = False):
-    """A new page on ``url`` (in the theme's dark mode with ``dark``), once it has loaded and
-    its widgets (if any) have rendered."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+PHONE = {"width": 390, "height": 844}
+"""The window of a scrolled scan: a phone, where the theme shows its "Back to top" button (it
+hides it from 1200 px up)."""
+
+# The theme shows "Back to top" when the reader scrolls up, below the header.
+BACK_TO_TOP_SHOWN = """() => {
+  const b = document.getElementById('pst-back-to-top');
+  return !!b && getComputedStyle(b).display !== 'none';
+}"""
+
+
+def scroll_down(page) -> bool:
+    """Scroll ``page`` down, then up a little, as a reader does; whether the theme's "Back to
+    top" button shows then."""
+    page.mouse.move(PHONE["width"] // 2, PHONE["height"] // 2)
+    page.mouse.wheel(0, 3000)
+    page.wait_for_timeout(300)
+    page.mouse.wheel(0, -200)
+    from playwright.sync_api import TimeoutError as Timeout
+
+    try:
+        page.wait_for_function(BACK_TO_TOP_SHOWN, timeout=3000, polling=100)
+    except Timeout:  # the page is too short to scroll, or the button is gone
+        return False
+    return True
+
+
+def open_rendered(browser, url: str, has_widgets: bool, dark: bool = False,
+                  viewport: dict | None = None):
+    """A new page on ``url`` (in the theme's dark mode with ``dark``; 1280 x 1000 px unless
+    ``viewport``), once it has loaded and its widgets (if any) have rendered."""
+    page = browser.new_page(viewport=viewport or {"width": 1280, "height": 1000})
     if dark:
         page.add_init_script(DARK_MODE)
     page.goto(url, wait_until="load")
@@ -160,17 +191,22 @@ def open_rendered(browser, url: str, has_widgets: bool, dark: bool = False):
 
 
 def check_axe(site: Path, pages: list[str], chromium: str | None = None,
-              dark: bool = False) -> list[str]:
-    """Scan every page with axe-core (in the theme's dark mode with ``dark``); one problem per
-    rule broken whose impact is in FAILING."""
+              dark: bool = False, scrolled: bool = False) -> list[str]:
+    """Scan every page with axe-core (in the theme's dark mode with ``dark``; with ``scrolled``,
+    on a phone's window scrolled down, "Back to top" showing); one problem per rule broken
+    whose impact is in FAILING, and one per scrolled page where the button did not show."""
     problems = []
     total: Counter = Counter()
-    mode = " (dark)" if dark else ""
+    mode = " (" + ", ".join(["dark"] * dark + ["phone, scrolled"] * scrolled) + ")" \
+        if dark or scrolled else ""
     with serve(site) as base, open_browser(chromium) as browser:
         for name in pages:
             has_widgets = WIDGET_STATE in (site / f"{name}.html").read_text(encoding="utf-8")
-            page = open_rendered(browser, f"{base}/{name}.html", has_widgets, dark)
+            page = open_rendered(browser, f"{base}/{name}.html", has_widgets, dark,
+                                 PHONE if scrolled else None)
             try:
+                if scrolled and not scroll_down(page):
+                    problems.append(f"{name}{mode}: the theme's Back to top button did not show")
                 violations = axe_scan(page)
             finally:
                 page.close()
@@ -195,6 +231,8 @@ def main(argv=None) -> int:
     parser.add_argument("--width", type=int, default=CODE_WIDTH, help="widest code line allowed")
     parser.add_argument("--no-browser", action="store_true", help="only the code-width check")
     parser.add_argument("--dark", action="store_true", help="scan in dark mode too")
+    parser.add_argument("--no-scroll", action="store_true",
+                        help="skip the scans of each page scrolled down on a phone")
     parser.add_argument("--chromium", default=None)
     args = parser.parse_args(argv)
     site = Path(args.site)
@@ -203,9 +241,10 @@ def main(argv=None) -> int:
     pages = toc_pages(Path(args.toc))
     problems = check_width(site, pages, args.width)
     if not args.no_browser:
-        problems += check_axe(site, pages, args.chromium)
-        if args.dark:
-            problems += check_axe(site, pages, args.chromium, dark=True)
+        for dark in (False, True) if args.dark else (False,):
+            problems += check_axe(site, pages, args.chromium, dark=dark)
+            if not args.no_scroll:
+                problems += check_axe(site, pages, args.chromium, dark=dark, scrolled=True)
     for p in problems:
         print("  PROBLEM:", p)
     print(f"accessibility check: {len(pages)} pages, {len(problems)} problem(s)")

@@ -4,10 +4,11 @@ light/dark choice, and that every page says what it is about in a meta descripti
 Every page of the table of contents is loaded in headless Chromium four times, each in a new
 browser context (nothing stored, as a first visit): with no stored theme on a light system and
 on a dark one, then with light and with dark stored as the theme's toggle stores them. Each load
-must log no console error, raise no uncaught JavaScript error and fail no request to the local
-server (nothing is excused), and the page must end up in the expected
-mode and theme (a first visit in the theme's "auto" mode, the system's light or dark). The meta
-description (``book/_ext/rnnbook_meta.py``) is read from each page's HTML.
+is scrolled through (what loads near the viewport loads) and must log no console error, raise no
+uncaught JavaScript error and fail no request to the local server (nothing is excused), and the
+page must end up in the expected mode and theme (a first visit in the theme's "auto" mode, the
+system's light or dark). The meta description (``book/_ext/rnnbook_meta.py``) is read from each
+page's HTML.
 
 Usage: python -m sitecheck.console [_build/html] [--toc _toc.yml]
 Prints one line per page and load; exits 1 naming the page, the load and the message of each
@@ -36,6 +37,27 @@ LOADS = [
 STORE = "localStorage.setItem('mode', '{0}'); localStorage.setItem('theme', '{0}');"
 WIDGETS_SHOWN = "() => document.querySelectorAll('.jupyter-widgets').length > 0"
 MODE = "() => [document.documentElement.dataset.mode, document.documentElement.dataset.theme]"
+# Down the page a window at a time and back to the top, as a reader scrolls: what a page loads
+# only near the viewport (widgets, lazy images) loads, and its errors show.
+SCROLL_THROUGH = """async () => {
+  const pause = () => new Promise(r => setTimeout(r, 150));
+  for (let y = 0; y < document.documentElement.scrollHeight; y += innerHeight) {
+    scrollTo(0, y);
+    await pause();
+  }
+  scrollTo(0, 0);
+  await pause();
+}"""
+
+
+def settle(page, widgets: bool = False) -> None:
+    """Wait until ``page`` has loaded what a reader who scrolls through it would have loaded:
+    its widgets drawn (with ``widgets``), the network quiet."""
+    page.evaluate(SCROLL_THROUGH)
+    if widgets:
+        page.wait_for_function(WIDGETS_SHOWN, timeout=20000, polling=200)
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(300)  # a late error of a script run after the network went quiet
 
 
 class _Meta(HTMLParser):
@@ -96,10 +118,7 @@ def load(browser, base: str, url: str, stored: str | None, scheme: str, widgets:
         page = context.new_page()
         faults = watch(page, base)
         page.goto(url, wait_until="load")
-        if widgets:
-            page.wait_for_function(WIDGETS_SHOWN, timeout=20000, polling=200)
-        page.wait_for_load_state("networkidle")
-        page.wait_for_timeout(300)  # a late error of a script run after the network went quiet
+        settle(page, widgets)
         return list(faults), tuple(page.evaluate(MODE))
     finally:
         context.close()

@@ -91,7 +91,9 @@ def _runs_rows(entries: list[dict]) -> list[list[str]]:
 
 
 def _table(rows: list[list[str]]) -> nodes.table:
-    table, group = nodes.table(), nodes.tgroup(cols=len(_RUN_COLUMNS))
+    # Classed rnnbook-runs: on a phone, layout.css lays each run out as a short block of lines
+    # instead of six narrow columns (it picks the cells by their place in _RUN_COLUMNS).
+    table, group = nodes.table(classes=["rnnbook-runs"]), nodes.tgroup(cols=len(_RUN_COLUMNS))
     table += group
     group.extend(nodes.colspec(colwidth=1) for _ in _RUN_COLUMNS)
     head, body = nodes.thead(), nodes.tbody()
