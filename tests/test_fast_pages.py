@@ -39,6 +39,7 @@ def test_rewrite_page(tmp_path):
     page = tmp_path / "book" / "x.html"
     text = ('<head>\n  <script defer src="../_static/scripts/fontawesome.js?digest=1"></script>\n'
             '<script src="../_static/searchtools.js"></script><script src="../searchindex.js"></script>'
+            '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=1" />\n'
             '</head>'
             '<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light"></i>'
             '<i class="fab fa-github"></i><span class="fa-solid fa-nothing-such"></span>'
@@ -46,8 +47,11 @@ def test_rewrite_page(tmp_path):
             '<img alt="logo" src="../_static/logo.svg"></body>')
     out = fp.rewrite_page(text, page, fp.icon_table(FA_JS))
     assert "fontawesome.js" not in out and "<i " not in out
-    assert '<script defer src="../_static/searchtools.js"></script>' in out
-    assert '<script defer src="../searchindex.js"></script>' in out
+    assert '<script defer src="../_static/searchtools.js"></script>' in out  # search-as-you-type on
+    assert '<script defer src="../searchindex.js"></script>' in out and "preload" not in out
+    off = fp.rewrite_page(text + "<script>DOCUMENTATION_OPTIONS.search_as_you_type = false;</script>",
+                          page, {})
+    assert "searchtools.js" not in off and "searchindex.js" not in off
     assert ('<svg class="svg-inline--fa theme-switch fa-solid fa-sun fa-lg" data-mode="light" '
             'aria-hidden="true"') in out and 'viewBox="0 0 512 512"' in out and 'd="M361.5 1.2z"' in out
     assert 'data-prefix="fab" data-icon="github"' in out

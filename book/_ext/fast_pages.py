@@ -23,9 +23,12 @@
 - Every script file of the page's head is deferred (run after the HTML is parsed, in the same
   order), but ``documentation_options.js``, which inline scripts after it read at once; the
   search page, whose search scripts need doctools.js at once, is left as it is.
-- Sphinx's search scripts and index, which the theme puts in every page's head for a
-  search-as-you-type this book does not use, are deferred (they no longer hold up the first
-  paint); the search page itself is left as it is.
+- Sphinx's search scripts and index (which grows with the book), which the theme puts in every
+  page's head for its search-as-you-type, leave the pages where that is off
+  (``search_as_you_type = false``: the search box sends the reader to the search page, which
+  loads its own copy); where it is on, they are deferred. The theme's ``preload`` of its two
+  deferred scripts goes too (they come at the end of the page, after what the first screen
+  needs).
 
 The first two happen per page (``html-page-context``), the last two on the written HTML
 (``build-finished``). Used by every page of the book (see ``_config.yml``).
@@ -56,6 +59,8 @@ _PREFIXES = {"fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far",
 _I_TAG = re.compile(r'<(i|span)\s+class="([^"]*\bfa-[^"]*)"([^>]*)>\s*</\1>')
 _FA_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 _IMG = re.compile(r'<img\b[^>]*>')
+_PRELOAD = re.compile(r'[ \t]*<link rel="preload" as="script" href="[^"]*_static/scripts/'
+                      r'(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />\n?')
 # The theme loads Sphinx's search (its index grows with the book) in every page's head, for a
 # search-as-you-type that this book leaves off; the search page loads its own copy.
 _SEARCH = re.compile(r'<script src="([^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
@@ -184,7 +189,9 @@ def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
     their style), the figures sized and lazily loaded after the first."""
     text = _FA_SCRIPT.sub("", text)
     if page.name != "search.html":
-        text = _SEARCH.sub(r'<script defer src="\1"></script>', text)
+        off = "DOCUMENTATION_OPTIONS.search_as_you_type = false;" in text
+        text = _SEARCH.sub("" if off else r'<script defer src="\1"></script>', text)
+    text = _PRELOAD.sub("", text)
 
     def icon(m):
         return icon_svg(m.group(2), m.group(3), table) or m.group(0)
