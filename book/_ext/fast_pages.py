@@ -9,9 +9,9 @@
   widget state (hundreds of kB of JSON, figures included, that myst-nb writes into the page's
   head) leave the page. The state goes to ``_static/widget-state/<page>.js``, and
   ``_static/widgets-lazy.js`` loads it and the manager when a widget comes near the viewport,
-  or once the page has loaded and the browser is idle (so the widgets are drawn before the
-  reader gets there). The text paints first; ``data-state-type`` names the script type the
-  state is handed to the manager in.
+  or, for a reader who stays near the top, a few seconds after the page has loaded, when the
+  browser is idle (so the widgets are drawn before the reader gets there). The text paints
+  first; ``data-state-type`` names the script type the state is handed to the manager in.
 - The theme's Font Awesome script (1.4 MB, which only swaps a dozen ``<i class="fa-...">`` for
   SVG) is dropped: each such icon is written into the page as the same inline SVG, taken from
   that script at build time.
@@ -30,8 +30,9 @@
   deferred scripts goes too (they come at the end of the page, after what the first screen
   needs).
 
-The first two happen per page (``html-page-context``), the last two on the written HTML
-(``build-finished``). Used by every page of the book (see ``_config.yml``).
+MathJax, the widgets and the deferring happen per page (``html-page-context``); the icons, the
+font, the figures and the search scripts on the written HTML (``build-finished``). Used by
+every page of the book (see ``_config.yml``); ``sitecheck.lighthouse`` measures the result.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def _script_name(js) -> str:
 
 
 def _page_scripts(app, pagename, templatename, context, doctree):
-    """Drop MathJax from a page without math of its own; swap the widget manager and state for
-    the lazy loader (see the module's docstring)."""
+    """Drop MathJax from a page without math of its own, defer the head's script files, swap
+    the widget manager and state for the lazy loader (see the module's docstring)."""
     if app.builder.format != "html" or "script_files" not in context:
         return
     scripts = context["script_files"]
