@@ -305,8 +305,8 @@ def decode(model: Seq2Seq, src: torch.Tensor, beam: int = 1) -> torch.Tensor:
         logp[done, PAD] = 0.0  # a finished beam stays as it is
         total = (score.reshape(-1, 1) + logp).reshape(B, -1)  # (B, K*13)
         score, pick = total.topk(K, -1)  # (B, K)
-        first = torch.arange(B, device=src.device)[:, None] * K  # (B, 1): row b's first beam
-        src_beam = (pick // len(DIGITS) + first).reshape(-1)  # (B*K,): the beam extended
+        first = torch.arange(B, device=src.device)[:, None] * K  # (B, 1)
+        src_beam = (pick // len(DIGITS) + first).reshape(-1)  # (B*K,): which beam grew
         digit = (pick % len(DIGITS)).reshape(-1)  # (B*K,)
         seqs, h, done = seqs[src_beam], h[src_beam], done[src_beam]
         seqs[:, t] = digit
