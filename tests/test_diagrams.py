@@ -158,3 +158,15 @@ def test_drawings_are_dark_on_opaque_white_so_the_dark_site_can_frame_them(draw,
     for t in fig.axes[0].texts:
         r, g, b, _ = to_rgba(t.get_color())
         assert 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.3, t.get_text()
+
+
+def test_the_shapes_drawing_has_what_shapes_lists():
+    """Chapter "Words to digits": one panel per shape, with its inputs and outputs; only the
+    decoder of the last shape reads what it wrote."""
+    from rnnbook.diagrams import SHAPES, draw_shapes
+
+    parts = count_parts(draw_shapes())
+    assert parts["input"] == parts["i_h"] == sum(len(ins) for _, _, ins, _ in SHAPES)
+    assert parts["output"] == parts["h_o"] == sum(len(outs) for _, _, _, outs in SHAPES)
+    assert parts["hidden"] == sum(max(ins + outs) + 1 for _, _, ins, outs in SHAPES)
+    assert parts["mix"] == len(SHAPES[-1][3]) - 1
