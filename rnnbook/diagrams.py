@@ -189,9 +189,9 @@ def draw_shapes() -> Figure:
     plt.close(fig)
     for k, (title, example, ins, outs) in enumerate(SHAPES):
         n = max(ins + outs) + 1
-        ax = fig.add_axes((0.5 * (k % 2), 0.5 * (1 - k // 2), 0.5, 0.44))
+        ax = fig.add_axes((0.5 * (k % 2), 0.5 * (1 - k // 2), 0.5, 0.5))
         ax.set_xlim(-0.7, 5.7)
-        ax.set_ylim(-0.5, 3.2)
+        ax.set_ylim(-1.1, 3.2)
         ax.set_aspect("equal")
         ax.axis("off")
         gap = 5.0 / max(n - 1, 1) if n > 4 else 1.2
@@ -209,8 +209,8 @@ def draw_shapes() -> Figure:
                 _arrow(ax, (x, y_h + _R), (x, y_out - 0.26), "h_o")
                 if i + 1 in outs and not set(outs) & set(ins):  # fed back: the decoder
                     _arrow(ax, (x + 0.3, y_out), (x + gap - _R * 0.8, y_h + _R * 0.6), "mix")
-        ax.text(-0.6, 3.05, title, fontsize=10, weight="bold", va="top", color=_INK)
-        ax.text(-0.6, -0.45, example, fontsize=8.5, va="bottom", color=_INK)
+        ax.text(-0.6, 3.15, title, fontsize=13, weight="bold", va="top", color=_INK)
+        ax.text(-0.6, -0.5, example, fontsize=11, va="top", color=_INK)
     return fig
 
 
