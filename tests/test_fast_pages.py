@@ -56,7 +56,7 @@ def test_rewrite_page(tmp_path):
             'aria-hidden="true"') in out and 'viewBox="0 0 512 512"' in out and 'd="M361.5 1.2z"' in out
     assert 'data-prefix="fab" data-icon="github"' in out
     assert '<span class="fa-solid fa-nothing-such"></span>' in out  # unknown: left alone
-    assert '<img width="640" height="480" alt="first"' in out  # the first figure: not lazy
+    assert '<img loading="lazy" decoding="async" width="640" height="480" alt="first"' in out
     assert '<img loading="lazy" decoding="async" width="300" height="100" alt="second"' in out
     assert '<img alt="logo" src="../_static/logo.svg">' in out
     assert out.count(".svg-inline--fa{") == 1

@@ -19,7 +19,8 @@
   breadcrumbs' arrow): the solid font (156 kB) is cut down to those glyphs (``ICON_FONT``, a
   WOFF of a few kB, made with fontTools) and the pages point the font's family at it.
 - Chapter figures (``_images/``) get their width and height (no layout shift while they load)
-  and, after the first, ``loading="lazy"``.
+  and ``loading="lazy"``: every chapter opens with prose, its first figure more than a phone's
+  screen down (the browser still fetches a lazy image well before it scrolls into view).
 - Every script file of the page's head is deferred (run after the HTML is parsed, in the same
   order), but ``documentation_options.js``, which inline scripts after it read at once; the
   search page, whose search scripts need doctools.js at once, is left as it is.
@@ -187,7 +188,7 @@ def image_size(path: Path) -> tuple[int, int] | None:
 
 def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
     """One written page: the Font Awesome script out, its icons inline (and ``css`` added to
-    their style), the figures sized and lazily loaded after the first."""
+    their style), the figures sized and lazily loaded, the search scripts out or deferred."""
     text = _FA_SCRIPT.sub("", text)
     if page.name != "search.html":
         off = "DOCUMENTATION_OPTIONS.search_as_you_type = false;" in text
@@ -199,20 +200,17 @@ def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
 
     text = _I_TAG.sub(icon, text)
     text = text.replace("</head>", ICON_CSS.replace("</style>", css + "</style>") + "\n</head>", 1)
-    seen = 0
 
     def image(m):
-        nonlocal seen
         tag = m.group(0)
         src = re.search(r'\ssrc="([^"]+)"', tag)
         if not src or "/_images/" not in "/" + src.group(1):
             return tag
-        seen += 1
         if " width=" not in tag and " height=" not in tag:
             size = image_size((page.parent / html.unescape(src.group(1))).resolve())
             if size:
                 tag = tag[:4] + f' width="{size[0]}" height="{size[1]}"' + tag[4:]
-        if seen > 1 and " loading=" not in tag:
+        if " loading=" not in tag:
             tag = tag[:4] + ' loading="lazy" decoding="async"' + tag[4:]
         return tag
 
