@@ -9,6 +9,7 @@ import them like any package:
 - ``playground``: the playground computes in the browser what PyTorch computes;
 - ``a11y``: axe-core on every page, light and dark, and the code column's width;
 - ``sideways``: no code or output block scrolls sideways at 1280, 1366 and 1920 px;
+- ``lighthouse``: Lighthouse on every page, phone and desktop, the site served with gzip;
 - ``binder.sh``, ``chapters``, ``lab``: an environment from ``binder/`` alone executes every
   chapter, and the live explorer trains in JupyterLab;
 - ``browser``: the local server and the headless Chromium they all use.
