@@ -260,7 +260,7 @@
       '<tbody id="' + id + '-rows"></tbody></table></div>' +
       '<p class="rnnpg-h">The hidden state</p>' +
       '<div class="rnnpg-scroll" tabindex="0" role="region" aria-label="Hidden state heatmap">' +
-      '<canvas id="' + id + '-heat" role="img" height="10" width="10"></canvas></div>' +
+      '<canvas id="' + id + '-heat" role="img" aria-label="Hidden state heatmap: drawn once the model has loaded" height="10" width="10"></canvas></div>' +
       '<p class="rnnpg-note" id="' + id + '-heatnote"></p>' +
       '<p class="rnnpg-h">What a prediction depends on</p>' +
       '<div class="rnnpg-field"><label for="' + id + '-pos">Explain the prediction after word #</label>' +
