@@ -152,3 +152,17 @@ def test_a_rebuild_reuses_the_cache_the_report_lists_the_runs_and_new_code_rerun
     assert build_token() == first  # nothing changed: the chapter's outputs come from the cache
     (tmp_path / "_build" / "rnnbook-source").write_text("other code")
     assert build_token() != first  # the package changed: the chapter runs again
+
+
+def test_the_build_skips_the_npm_folders_ci_installs_into_the_checkout():
+    """.ci/run installs Lighthouse and MathJax with npm inside the checkout before it builds the
+    book: Sphinx must not read their node_modules (their READMEs broke the build once)."""
+    import re
+
+    from sitecheck.lighthouse import PREFIX
+
+    excluded = yaml.safe_load((ROOT / "_config.yml").read_text())["exclude_patterns"]
+    folders = [PREFIX.name, *re.findall(r"npm install --prefix (\S+)", (ROOT / ".ci/run").read_text())]
+    assert len(folders) >= 2
+    assert [f for f in folders if f not in excluded] == []
+    assert "**/node_modules" in excluded
