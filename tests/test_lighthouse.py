@@ -52,9 +52,9 @@ def _scores(perf, other=100):
     return {c: (perf if c == "performance" else other) for c in lh.CATEGORIES}
 
 
-def test_settle_far_from_the_threshold_runs_once():
+def test_settle_well_above_the_threshold_runs_once():
     calls = []
-    for perf in (85, 95, 40, 100):
+    for perf in (95, 100):
         scores, n = lh.settle(_scores(perf), lambda: calls.append(1) or _scores(0), threshold=90)
         assert n == 1 and scores == _scores(perf)
     assert calls == []
@@ -67,6 +67,17 @@ def test_settle_near_the_threshold_takes_the_median_of_three():
     reruns = iter([_scores(91), _scores(95)])
     scores, n = lh.settle(_scores(86), lambda: next(reruns), threshold=90)  # 4 below: near
     assert n == 3 and scores["performance"] == 91
+    reruns = iter([_scores(92), _scores(93)])
+    scores, n = lh.settle(_scores(40), lambda: next(reruns), threshold=90)  # one slow run
+    assert n == 3 and scores["performance"] == 92
+
+
+def test_a_floor_lists_performance_below_target_without_failing_it():
+    assert lh.failures(_scores(77), 90, perf_floor=50) == []
+    assert lh.failures(_scores(45), 90, perf_floor=50) == ["perf 45 < 50"]
+    assert lh.failures(_scores(77, 94), 90, perf_floor=50) == []
+    assert lh.failures({**_scores(77), "seo": 89}, 90, perf_floor=50) == ["seo 89 < 90"]
+    assert lh.below_target(_scores(77), 90) and not lh.below_target(_scores(90), 90)
 
 
 def test_failures_and_table():
