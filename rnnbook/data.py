@@ -44,6 +44,8 @@ ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nin
         "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
         "seventeen", "eighteen", "nineteen"]
 TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+# Every word number_to_words writes, 1..9999: the words a data file or a reader may use.
+NUMBER_WORDS = frozenset(w for w in ONES + TENS if w) | {"hundred", "thousand"}
 
 BOS = "xxbos"
 UNK = "xxunk"
@@ -93,10 +95,6 @@ def write_human_numbers(path: str | Path) -> Path:
     return path
 
 
-def _known_words() -> set[str]:
-    return {w for w in ONES + TENS if w} | {"hundred", "thousand"}
-
-
 def read_human_numbers(file: str | Path) -> list[str]:
     """Read one fastai-format file (one spelled-out number per line) and check every line.
 
@@ -107,7 +105,7 @@ def read_human_numbers(file: str | Path) -> list[str]:
     if not file.is_file():
         raise ValueError(f"file {str(file)!r}: no such file "
                          "(expected a human-numbers train.txt or valid.txt)")
-    known = _known_words()
+    known = NUMBER_WORDS
     lines = []
     for i, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()

@@ -48,7 +48,7 @@ from torch import nn
 from . import checks, seq2seq
 from .checks import door
 from .copy_gru import CopyGRU
-from .data import Vocab, load_human_numbers, number_to_words
+from .data import NUMBER_WORDS, Vocab, load_human_numbers, number_to_words
 from .facts import FORMAT, MAGIC, facts_js
 from .models import GRU2, LSTM2, RegularizedLSTM, StatefulRNN
 from .modern import CausalTransformer, MinGRU, MinLSTM
@@ -419,8 +419,7 @@ def export_translator(learn_or_model, folder: str | Path, *, key: str = "seq2seq
         tensors.append({"name": name, "shape": list(data.shape), "offset": offset})
         chunks.append(data.numpy().astype("<f4").tobytes())
         offset += data.numel()
-    words = {n: number_to_words(n) for n in range(1, 10000)}
-    known = sorted({w for text in words.values() for w in text.split()})
+    known = sorted(NUMBER_WORDS)
     show = checks.show
     recipe = RECIPES.get(key)
     config = {
@@ -438,7 +437,7 @@ def export_translator(learn_or_model, folder: str | Path, *, key: str = "seq2seq
             "unknown": _template("zzq eight", {"shown": show("zzq eight"), "word": repr("zzq")}),
             "not_number": _template("thousand eight", {"shown": show("thousand eight")}),
         },
-        "expected": [[words[n], seq2seq.translate(model, words[n])] for n in EXPECTED],
+        "expected": [[w, seq2seq.translate(model, w)] for w in map(number_to_words, EXPECTED)],
     }
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{key}.bin").write_bytes(b"".join(chunks))

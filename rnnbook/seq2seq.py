@@ -21,7 +21,7 @@ from torch import nn
 
 from . import checks
 from .checks import door
-from .data import Vocab, _known_words, load_human_numbers, number_to_words
+from .data import NUMBER_WORDS, Vocab, load_human_numbers, number_to_words
 
 __all__ = [
     "DIGITS",
@@ -350,7 +350,7 @@ def words_to_number(words: str) -> int:
     example = "a number from 1 to 9999 in words, such as 'eight thousand forty two'"
     if not words.split():
         checks.refuse("words", words, example)
-    known = _known_words()
+    known = NUMBER_WORDS
     for w in words.split():
         if w not in known:
             raise ValueError(

@@ -163,3 +163,11 @@ def test_moving_a_loader_keeps_its_batches(data):
     assert moved is not dl and len(moved) == len(dl)
     for (x1, y1), (x2, y2) in zip(dl, moved, strict=True):
         assert torch.equal(x1, x2) and torch.equal(y1, y2)
+
+
+def test_number_words_are_exactly_the_words_the_numbers_use():
+    from rnnbook.data import NUMBER_WORDS, number_to_words
+
+    used = {w for n in range(1, 10000) for w in number_to_words(n).split()}
+    assert NUMBER_WORDS == used
+    assert len(NUMBER_WORDS) == 29
