@@ -97,3 +97,37 @@ def test_icon_font_cut_to_the_glyphs_the_css_draws(tmp_path):
     assert cut.stat().st_size < src.stat().st_size / 20
     face = fp.font_face(tmp_path / "book" / "x.html", tmp_path)
     assert f"url(../_static/{fp.ICON_FONT})" in face and "font-weight:900" in face
+
+
+PYGMENTS_CSS = """html[data-theme="light"] .highlight .hll { background-color: #fae4c2 }
+html[data-theme="light"] .highlight { background: #fefefe; color: #080808 }
+html[data-theme="light"] .highlight .k { color: #6730C5 } /* Keyword */
+html[data-theme="light"] .highlight .n { color: #080808 } /* Name */
+html[data-theme="light"] .highlight .p { color: #080808 } /* Punctuation */
+html[data-theme="light"] .highlight .ge { color: #080808; font-style: italic } /* Emph */
+html[data-theme="light"] .highlight .nb { color: #080808 } /* Name.Builtin */
+html[data-theme="dark"] .highlight { background: #2b2b2b; color: #F8F8F2 }
+html[data-theme="dark"] .highlight .k { color: #DCC6E0 } /* Keyword */
+html[data-theme="dark"] .highlight .n { color: #F8F8F2 } /* Name */
+html[data-theme="dark"] .highlight .ge { color: #F8F8F2; font-style: italic } /* Emph */
+html[data-theme="dark"] .highlight .nb { color: #F5AB35 } /* Name.Builtin */
+"""
+
+
+def test_plain_tokens_are_those_drawn_in_the_codes_own_colour_in_every_theme():
+    assert fp.code_colours(PYGMENTS_CSS) == {"light": "#080808", "dark": "#f8f8f2"}
+    # k: coloured; ge: italic; nb: plain in light only; p: no dark rule (inherits the base)
+    assert fp.plain_token_classes(PYGMENTS_CSS) == {"n", "p"}
+    assert fp.code_text_css(PYGMENTS_CSS) == ('html[data-theme="light"] .highlight pre{color:#080808}'
+                                              'html[data-theme="dark"] .highlight pre{color:#f8f8f2}')
+    assert fp.plain_token_classes("") == set()
+
+
+def test_plain_tokens_unwrapped_in_code_blocks_only():
+    code = ('<div class="highlight"><pre><span></span><span class="k">def</span><span class="w"> </span>'
+            '<span class="n">f</span><span class="p">(</span><span class="n">x</span>'
+            '<span class="p">):</span>\n</pre></div>')
+    signature = '<dt><span class="n"><span class="pre">x</span></span><span class="p">:</span></dt>'
+    out = fp.unwrap_plain_tokens(signature + code + code, {"n", "p", "w"})
+    assert out == signature + 2 * '<div class="highlight"><pre><span class="k">def</span> f(x):\n</pre></div>'
+    assert fp.unwrap_plain_tokens(code, set()) == code

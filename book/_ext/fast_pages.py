@@ -18,6 +18,10 @@
 - The theme's CSS still draws a few icons with the Font Awesome font (a note's sign, the
   breadcrumbs' arrow): the solid font (156 kB) is cut down to those glyphs (``ICON_FONT``, a
   WOFF of a few kB, made with fontTools) and the pages point the font's family at it.
+- A code block's tokens that Pygments' style sheet draws exactly as plain code text in every
+  theme (names, punctuation, spaces: more than half the tokens of a chapter's code) lose their
+  ``<span>``. Highlighted code was most of a chapter's DOM (5,600 of 7,900 elements on
+  "today"), and the browser styles and lays out each element on a phone's slow CPU.
 - Chapter figures (``_images/``) get their width and height (no layout shift while they load)
   and ``loading="lazy"``: every chapter opens with prose, its first figure more than a phone's
   screen down (the browser still fetches a lazy image well before it scrolls into view).
@@ -61,6 +65,9 @@ _PREFIXES = {"fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far",
 _I_TAG = re.compile(r'<(i|span)\s+class="([^"]*\bfa-[^"]*)"([^>]*)>\s*</\1>')
 _FA_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 _IMG = re.compile(r'<img\b[^>]*>')
+# pygments.css: ``html[data-theme="light"] .highlight .n { color: #080808 }``; no class: the base.
+_PYG_RULE = re.compile(r'html\[data-theme="(\w+)"\] \.highlight(?: \.([\w-]+))? \{([^}]*)\}')
+_CODE_BLOCK = re.compile(r'(<div class="highlight"><pre>)(.*?)(</pre></div>)', re.S)
 _PRELOAD = re.compile(r'[ \t]*<link rel="preload" as="script" href="[^"]*_static/scripts/'
                       r'(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />\n?')
 # The theme loads Sphinx's search (its index grows with the book) in every page's head, for a
@@ -186,10 +193,11 @@ def image_size(path: Path) -> tuple[int, int] | None:
     return None
 
 
-def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
+def rewrite_page(text: str, page: Path, table, css: str = "", plain: set[str] = frozenset()) -> str:
     """One written page: the Font Awesome script out, its icons inline (and ``css`` added to
-    their style), the figures sized and lazily loaded, the search scripts out or deferred."""
-    text = _FA_SCRIPT.sub("", text)
+    their style), the figures sized and lazily loaded, the search scripts out or deferred, the
+    code's ``plain`` token classes unwrapped."""
+    text = unwrap_plain_tokens(_FA_SCRIPT.sub("", text), plain)
     if page.name != "search.html":
         off = "DOCUMENTATION_OPTIONS.search_as_you_type = false;" in text
         text = _SEARCH.sub("" if off else r'<script defer src="\1"></script>', text)
@@ -215,6 +223,49 @@ def rewrite_page(text: str, page: Path, table, css: str = "") -> str:
         return tag
 
     return _IMG.sub(image, text)
+
+
+def code_colours(css: str) -> dict[str, str]:
+    """Each theme's colour for a code block's text in ``pygments.css`` (``{"light": "#080808",
+    ...}``)."""
+    return {theme: colour.lower() for theme, cls, body in _PYG_RULE.findall(css) if not cls
+            for colour in re.findall(r"(?:^|;)\s*color:\s*([^;]+?)\s*(?:;|$)", body)}
+
+
+def code_text_css(css: str) -> str:
+    """Rules that draw a code block's bare text in Pygments' colour for it (the theme's ``pre``
+    rule draws it in the page's text colour: the spaces, and the tokens unwrapped below)."""
+    return "".join(f'html[data-theme="{theme}"] .highlight pre{{color:{colour}}}'
+                   for theme, colour in code_colours(css).items())
+
+
+def plain_token_classes(css: str) -> set[str]:
+    """The token classes of ``pygments.css`` whose rule in every theme is the code's own colour
+    and nothing else (with ``code_text_css``, a ``<span>`` of such a class draws as its bare
+    text would)."""
+    base, rules = code_colours(css), {}
+    for theme, cls, body in _PYG_RULE.findall(css):
+        if cls:
+            rules.setdefault(cls, {})[theme] = " ".join(body.lower().split()).rstrip(";")
+    return {cls for cls, by_theme in rules.items()
+            if base and all(by_theme.get(theme) in (None, f"color: {colour}")
+                            for theme, colour in base.items())}
+
+
+def unwrap_plain_tokens(text: str, classes: set[str]) -> str:
+    """``text`` with each highlighted code block's ``<span class="c">token</span>`` written as
+    ``token`` for the classes in ``classes`` (Pygments writes flat spans: no span in a token),
+    and without the empty ``<span></span>`` Pygments opens each block with."""
+    if not classes:
+        return text
+    names = "|".join(map(re.escape, sorted(classes)))
+    token = re.compile(rf'<span class="(?:{names})">([^<]*)</span>')
+
+    def block(m):
+        code = token.sub(r"\1", m.group(2))
+        return m.group(1) + code.removeprefix("<span></span>") + m.group(3)  # Pygments' empty anchor
+
+    return _CODE_BLOCK.sub(block, text)
 
 
 def css_glyphs(static: Path) -> set[int]:
@@ -265,9 +316,15 @@ def _finish(app, exception):
     fa = out / "_static" / "scripts" / "fontawesome.js"
     table = icon_table(fa.read_text(encoding="utf-8")) if fa.is_file() else {}
     font = subset_icon_font(out / "_static")
+    pygments, plain = out / "_static" / "pygments.css", set()
+    if pygments.is_file():
+        css = pygments.read_text(encoding="utf-8")
+        plain, rules = plain_token_classes(css), code_text_css(css)
+        if plain and rules not in css:
+            pygments.write_text(css + "\n" + rules + "\n", encoding="utf-8")
     for page in out.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
-        new = rewrite_page(text, page, table, font_face(page, out) if font else "")
+        new = rewrite_page(text, page, table, font_face(page, out) if font else "", plain)
         if new != text:
             page.write_text(new, encoding="utf-8")
 
