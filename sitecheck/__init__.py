@@ -13,4 +13,15 @@ import them like any package:
 - ``binder.sh``, ``chapters``, ``lab``: an environment from ``binder/`` alone executes every
   chapter, and the live explorer trains in JupyterLab;
 - ``browser``: the local server and the headless Chromium they all use.
+
+``report`` is how each check ends: its problems, one line each, then a count, and the exit code.
 """
+
+
+def report(name: str, problems: list[str], what: str = "") -> int:
+    """Print ``problems`` (one ``PROBLEM:`` line each) and ``name: what, N problem(s)``; the exit
+    code: 1 when there is a problem."""
+    for p in problems:
+        print("  PROBLEM:", p)
+    print(f"{name}: {what + ', ' if what else ''}{len(problems)} problem(s)")
+    return 1 if problems else 0

@@ -27,6 +27,7 @@ from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 
+from sitecheck import report
 from sitecheck.browser import open_browser, serve
 from sitecheck.links import WIDGET_STATE, toc_pages
 
@@ -245,10 +246,7 @@ def main(argv=None) -> int:
             problems += check_axe(site, pages, args.chromium, dark=dark)
             if not args.no_scroll:
                 problems += check_axe(site, pages, args.chromium, dark=dark, scrolled=True)
-    for p in problems:
-        print("  PROBLEM:", p)
-    print(f"accessibility check: {len(pages)} pages, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("accessibility check", problems, f"{len(pages)} pages")
 
 
 if __name__ == "__main__":

@@ -34,15 +34,19 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True  # a request the browser left open does not hold up the exit
+
     def handle_error(self, request, client_address):
         if not isinstance(sys.exc_info()[1], ConnectionError):  # the browser hung up: no matter
             super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager
-def serve(site: str | Path) -> Iterator[str]:
-    """Serve the folder ``site`` on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
+def serve(site: str | Path,
+          handler: type[http.server.SimpleHTTPRequestHandler] = _QuietHandler) -> Iterator[str]:
+    """Serve the folder ``site`` on 127.0.0.1 (a free port) with ``handler`` (files as they are,
+    by default) while the block runs; yields the base URL."""
+    handler = functools.partial(handler, directory=str(site))
     server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:

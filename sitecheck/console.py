@@ -22,6 +22,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+from sitecheck import report
 from sitecheck.browser import open_browser, serve
 from sitecheck.links import ROOT, WIDGET_STATE, toc_pages
 
@@ -151,10 +152,7 @@ def main(argv=None) -> int:
         parser.error(f"{site} holds no built site (no index.html); build the book first")
     pages = toc_pages(Path(args.toc))
     problems = check_descriptions(site, pages) + check_console(site, pages, args.chromium)
-    for p in problems:
-        print("  PROBLEM:", p)
-    print(f"console check: {len(pages)} pages x {len(LOADS)} loads, {len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("console check", problems, f"{len(pages)} pages x {len(LOADS)} loads")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sitecheck import report
 from sitecheck.browser import open_browser, serve
 from sitecheck.console import settle
 from sitecheck.links import ROOT, WIDGET_STATE, toc_pages
@@ -153,10 +154,7 @@ def main(argv=None) -> int:
     if not (site / "index.html").is_file():
         parser.error(f"{site} holds no built site (no index.html); build the book first")
     problems = check(site, toc_pages(Path(args.toc)), args.chromium, args.width)
-    for p in problems:
-        print("  PROBLEM:", p)
-    print(f"dark figures check: {len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("dark figures check", problems)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from sitecheck import report
 from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,9 +144,7 @@ def main(argv=None) -> int:
           f"{len(list(site.rglob('*.html')))} HTML files, {len(problems)} problem(s)")
     if args.browser:
         problems += check_browser(site, pages, args.chromium)
-    for p in problems:
-        print("  PROBLEM:", p)
-    return 1 if problems else 0
+    return report("links check", problems, f"{len(pages)} pages")
 
 
 if __name__ == "__main__":

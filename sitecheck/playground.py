@@ -42,6 +42,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from sitecheck import report
 from sitecheck.browser import open_browser, serve, watch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -486,10 +487,7 @@ def main(argv=None) -> int:
     if not (site / f"{PAGE}.html").is_file():
         parser.error(f"{site} has no {PAGE}.html; build the book first")
     problems = check(site, args.shots, args.plain)
-    for p in problems:
-        print("  PROBLEM:", p)
-    print("playground check:", "ok" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("playground check", problems)
 
 
 if __name__ == "__main__":

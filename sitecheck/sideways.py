@@ -23,6 +23,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from sitecheck import report
 from sitecheck.a11y import ALL_WIDGETS_SHOWN, OUTPUT_LEXERS
 from sitecheck.browser import open_browser, serve
 from sitecheck.links import WIDGET_STATE, toc_pages
@@ -147,11 +148,8 @@ def main(argv=None) -> int:
     more, _ = check(site, [p for p in pages if p not in missing], tuple(args.widths),
                     args.max_output, args.chromium)
     problems += more
-    for p in problems:
-        print("  PROBLEM:", p)
-    print(f"sideways check: {len(pages)} pages at {', '.join(map(str, args.widths))} px, "
-          f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("sideways check", problems,
+                  f"{len(pages)} pages at {', '.join(map(str, args.widths))} px")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from sitecheck import report
 from sitecheck.a11y import AXE, FAILING
 from sitecheck.browser import open_browser, serve, watch
 
@@ -831,10 +832,7 @@ def main(argv: list[str] | None = None) -> int:
         args.shots.mkdir(parents=True, exist_ok=True)
     with serve(site) as base, open_browser() as browser:
         problems = run_checks(Visit(browser, base, site, args.shots), names)
-    for p in problems:
-        print("PROBLEM:", p)
-    print("sitecheck.train:", "OK" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("training check", problems)
 
 
 if __name__ == "__main__":

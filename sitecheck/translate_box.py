@@ -26,6 +26,7 @@ import json
 import sys
 from pathlib import Path
 
+from sitecheck import report
 from sitecheck.a11y import AXE
 from sitecheck.browser import open_browser, serve, watch
 
@@ -182,10 +183,7 @@ def main(argv=None) -> int:
     if not (site / f"{PAGE}.html").is_file():
         parser.error(f"{site} has no {PAGE}.html; build the book first")
     problems = check(site, args.shots)
-    for p in problems:
-        print("  PROBLEM:", p)
-    print("translation box check:", "ok" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return report("translation box check", problems)
 
 
 if __name__ == "__main__":

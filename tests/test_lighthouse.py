@@ -3,6 +3,7 @@ the verdict (Lighthouse itself runs in .ci/run's site check, not here)."""
 
 import gzip
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -20,7 +21,7 @@ def test_gzip_server_compresses_text_when_asked(tmp_path):
     (tmp_path / "index.html").write_text(page)
     (tmp_path / "app.js").write_text("let x = 1;\n" * 100)
     (tmp_path / "font.woff2").write_bytes(bytes(range(256)) * 8)
-    with lh.serve_gzip(tmp_path) as base:
+    with lh.serve(tmp_path, lh.GzipHandler) as base:
         status, head, body = _get(f"{base}/index.html", "gzip, deflate, br")
         assert status == 200 and head["Content-Encoding"] == "gzip"
         assert head["Vary"] == "Accept-Encoding" and head["Content-Type"].startswith("text/html")
@@ -72,12 +73,31 @@ def test_settle_near_the_threshold_takes_the_median_of_three():
     assert n == 3 and scores["performance"] == 92
 
 
-def test_a_floor_lists_performance_below_target_without_failing_it():
-    assert lh.failures(_scores(77), 90, perf_floor=50) == []
-    assert lh.failures(_scores(45), 90, perf_floor=50) == ["perf 45 < 50"]
-    assert lh.failures(_scores(77, 94), 90, perf_floor=50) == []
-    assert lh.failures({**_scores(77), "seo": 89}, 90, perf_floor=50) == ["seo 89 < 90"]
-    assert lh.below_target(_scores(77), 90) and not lh.below_target(_scores(90), 90)
+def test_cpu_slowdown_makes_every_host_the_same_phone():
+    assert lh.cpu_slowdown(3600) == 4.0            # where the book was measured: the preset's 4x
+    assert lh.cpu_slowdown(1800) == 2.0            # a host half as fast: half the slowdown
+    assert lh.cpu_slowdown(3572, phone_index=450) == 7.9
+    assert lh.cpu_slowdown(500) == 1.0             # slower than the phone: not sped up
+
+
+def test_mobile_runs_pass_the_slowdown_and_desktop_runs_keep_their_preset(monkeypatch):
+    seen = []
+    report = {"categories": {c: {"score": 1} for c in lh.CATEGORIES}}
+    monkeypatch.setattr(lh, "lighthouse_report", lambda exe, url, chromium, flags, keep=None:
+                        seen.append(flags) or report)
+    lh.run_lighthouse(Path("lh"), "u", "mobile", "chromium", slowdown=2.5)
+    lh.run_lighthouse(Path("lh"), "u", "mobile", "chromium")
+    lh.run_lighthouse(Path("lh"), "u", "desktop", "chromium", slowdown=2.5)
+    assert "--throttling.cpuSlowdownMultiplier=2.5" in seen[0]
+    assert not any("cpuSlowdown" in f for f in seen[1] + seen[2])
+    assert "--preset=desktop" in seen[2] and "--preset=desktop" not in seen[0]
+
+
+def test_host_index_reads_each_calibration_run(monkeypatch):
+    indexes = iter([3500, 2000, 3600])
+    monkeypatch.setattr(lh, "lighthouse_report", lambda *a, **k:
+                        {"environment": {"benchmarkIndex": next(indexes)}})
+    assert lh.host_index(Path("lh"), "u", "chromium", runs=3) == [3500, 2000, 3600]
 
 
 def test_failures_and_table():
@@ -101,4 +121,5 @@ def test_ci_installs_it_and_runs_it_in_the_site_check():
     site_check = run[run.index('stage "site check"'):run.index('stage "wheel"')]
     assert "python -m sitecheck.lighthouse --install" in install
     assert "python -m sitecheck.lighthouse _build/html" in site_check
+    assert "--cpu-slowdown" not in site_check and "--perf-floors" not in site_check  # calibrated
     assert ".lighthouse/" in (lh.ROOT / ".gitignore").read_text().split()

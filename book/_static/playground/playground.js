@@ -439,8 +439,10 @@
     el.rnnbookSelect = (key) => { el.dataset.model = key; if (!want()) offer(); };
   }
 
-  /* Calls `go` once: when `el` comes within NEAR of the viewport, or is clicked or focused, or
-   * the returned function is called (which says whether it called `go` just now). */
+  /* Calls `go` once: when `el` comes within NEAR of the viewport (watched from the window's
+   * load event on: a box in the first screen fetches its weights after what the page itself
+   * needs), or is clicked or focused, or the returned function is called (which says whether
+   * it called `go` just now). */
   const NEAR = "300px";
   function whenWanted(el, go) {
     const io = "IntersectionObserver" in root
@@ -457,7 +459,8 @@
     want.done = false;
     el.addEventListener("pointerdown", want);
     el.addEventListener("focusin", want);
-    if (io) io.observe(el); else want();
+    const watch = () => { if (io) io.observe(el); else want(); };
+    if (!doc || doc.readyState === "complete") watch(); else root.addEventListener("load", watch, { once: true });
     return want;
   }
 
