@@ -387,3 +387,28 @@ def test_the_link_check_needs_the_internet_so_only_the_weekly_run_has_it():
         if name != "weekly.yml":
             assert "linkcheck" not in (wg.WORKFLOWS / name).read_text(), name
     assert "linkcheck" not in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_job_that_builds_the_site_draws_its_formulas_first():
+    """A job that builds the HTML installs static_math's MathJax package before the build, as
+    .ci/run does: without it the pages fall back to MathJax in the browser, and the published
+    site would not be the one the Lighthouse check measured."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("static_math", ROOT / "book" / "_ext" / "static_math.py")
+    sm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sm)
+    install = f"npm install --prefix {sm.PREFIX} -E --no-audit --no-fund {sm.MATHJAX}"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert install in ci and ci.index(install) < ci.index("jupyter-book build")
+    builds = 0
+    for name, flow in workflows().items():
+        for job_name, job in flow["jobs"].items():
+            script = "\n".join(step.get("run", "") for step in job.get("steps", []))
+            html = [line for line in script.splitlines()
+                    if "jupyter-book build" in line and "--builder" not in line]
+            if html:
+                builds += 1
+                assert install in script and script.index(install) < script.index(html[0]), \
+                    f"{name}: job {job_name} builds the site without {sm.MATHJAX}"
+    assert builds >= 2  # the GPU build and the weekly one (the CPU build runs .ci/run)
