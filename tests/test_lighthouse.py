@@ -98,7 +98,8 @@ def test_cpu_slowdown_makes_every_host_the_same_phone():
 
 def test_mobile_runs_pass_the_slowdown_and_desktop_runs_keep_their_preset(monkeypatch):
     seen = []
-    report = {"categories": {c: {"score": 1} for c in lh.CATEGORIES}}
+    report = {"categories": {c: {"score": 1} for c in lh.CATEGORIES},
+              "environment": {"benchmarkIndex": 3500}}
     monkeypatch.setattr(lh, "lighthouse_report", lambda prefix, url, chromium, flags, keep=None:
                         seen.append(flags) or report)
     lh.run_lighthouse(Path("lh"), "u", "mobile", "chromium", slowdown=2.5)
@@ -118,6 +119,14 @@ def test_the_skipped_audits_weigh_nothing_in_any_score():
     for audit in lh.SKIP_AUDITS:
         refs = re.findall(r"\{id: '" + re.escape(audit) + r"', weight: (\d+)", text)
         assert refs and set(refs) == {"0"}, f"{audit}: weights {refs} in Lighthouse's categories"
+
+
+def test_a_run_on_a_slowed_machine_is_run_again():
+    runs = iter([(_scores(70), 2400.0), (_scores(93), 3500.0), (_scores(99), 3600.0)])
+    assert lh.steady(lambda: next(runs), floor=3000) == (_scores(93), 1)
+    runs = iter([(_scores(70), 2400.0)] * 3)
+    assert lh.steady(lambda: next(runs), floor=3000, tries=3) == (_scores(70), 3)  # the last
+    assert lh.steady(lambda: (_scores(95), 1.0), floor=0) == (_scores(95), 0)  # no calibration
 
 
 def test_host_index_reads_each_calibration_run(monkeypatch):
