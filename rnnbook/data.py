@@ -105,17 +105,16 @@ def read_human_numbers(file: str | Path) -> list[str]:
     if not file.is_file():
         raise ValueError(f"file {str(file)!r}: no such file "
                          "(expected a human-numbers train.txt or valid.txt)")
-    known = NUMBER_WORDS
     lines = []
     for i, raw in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
         line = raw.strip()
         if not line:
             raise ValueError(f"{file}, line {i}: empty line (each line must spell one number)")
-        unknown = [w for w in line.split() if w not in known]
+        unknown = [w for w in line.split() if w not in NUMBER_WORDS]
         if unknown:
             raise ValueError(
                 f"{file}, line {i}: {unknown[0]!r} is not a number word "
-                f"(allowed: {', '.join(sorted(known))})"
+                f"(allowed: {', '.join(sorted(NUMBER_WORDS))})"
             )
         lines.append(" ".join(line.split()))
     if not lines:

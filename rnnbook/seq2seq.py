@@ -350,12 +350,11 @@ def words_to_number(words: str) -> int:
     example = "a number from 1 to 9999 in words, such as 'eight thousand forty two'"
     if not words.split():
         checks.refuse("words", words, example)
-    known = NUMBER_WORDS
     for w in words.split():
-        if w not in known:
+        if w not in NUMBER_WORDS:
             raise ValueError(
                 f"words: unknown word {w!r} in {checks.show(words)}; the words "
-                f"of the numbers are: {', '.join(sorted(known))}"
+                f"of the numbers are: {', '.join(sorted(NUMBER_WORDS))}"
             )
     n = _numbers_by_words().get(" ".join(words.split()))
     if n is None:

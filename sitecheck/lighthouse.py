@@ -26,12 +26,12 @@ tier phone (125-800). ``--cpu-slowdown 4`` runs the preset's own 4x instead. Des
 the preset (no slowdown).
 
 A page passes when every category reaches the preset's threshold (``THRESHOLDS``). Performance
-still varies from run to run: a page whose performance lands less than ``NEAR`` points from
-its threshold is run again, and the median of three runs counts (``settle``; the third only
-when the first two disagree about the threshold). A run during which the machine was slower
-than calibrated (its own benchmarkIndex under ``STEADY`` of the calibrated one) does not count:
-it is run again (``steady``). Prints one
-row per page and exits 1 if any page falls short. Pages run one at a time (two cores).
+still varies from run to run: a page whose performance lands less than ``NEAR`` points from its
+threshold is run again, and the median of three runs counts (``settle``; the third only when
+the first two disagree about the threshold). A run during which the machine was slower than
+calibrated (its own benchmarkIndex under ``STEADY`` of the calibrated one) does not count: it
+is run again (``steady``). Prints one row per page and exits 1 if any page falls short. Pages
+run one at a time (two cores).
 """
 
 from __future__ import annotations
